@@ -1,0 +1,215 @@
+"""The API server: an aiohttp application over a Store, behind TLS and authentication.
+
+``APIServer.start()`` listens and returns once requests can be served; ``stop()`` ends
+open watches first, then closes connections. Errors raised anywhere in a handler leave
+as ``metav1.Status`` documents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from kubelite.api import errors, scheme
+from kubelite.api.meta_time import Clock, utcnow
+from kubelite.apiserver import codec
+from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
+from kubelite.apiserver.discovery import Discovery
+from kubelite.apiserver.pki import PKI
+from kubelite.apiserver.registry import Registry
+from kubelite.apiserver.rest import ResourceHandlers
+from kubelite.storage.interface import Store
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    bind_address: str = "127.0.0.1"
+    port: int = 6443
+    pki: PKI | None = None  # None: plain HTTP (tests of the handlers only)
+
+
+def ssl_context(pki: PKI) -> ssl.SSLContext:
+    """TLS for the API: our serving certificate; client certificates optional (CA-checked).
+
+    ALPN offers only http/1.1: kubectl would switch to HTTP/2 if we picked h2.
+    """
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(pki.serving_cert, pki.serving_key)
+    ctx.load_verify_locations(cafile=str(pki.ca_cert))
+    ctx.verify_mode = ssl.CERT_OPTIONAL
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+class APIServer:
+    """Kubernetes API over HTTPS for one store."""
+
+    def __init__(
+        self,
+        store: Store,
+        tokens: TokenFile,
+        serving: ServingConfig,
+        *,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.store = store
+        self.serving = serving
+        self.clock = clock
+        self.registry = Registry(store, clock)
+        self.discovery = Discovery()
+        self.authenticator = Authenticator(tokens)
+        self.stopping = asyncio.Event()
+        self.handlers = ResourceHandlers(self.registry, self.discovery, clock, self.stopping)
+        self.ready = False
+        self.app = self._build_app()
+        self._runner: web.AppRunner | None = None
+        self.port = serving.port
+
+    # -- application ---------------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(
+            middlewares=[self._errors_middleware, self._auth_middleware],
+            client_max_size=codec.MAX_BODY + 1,
+        )
+        r = app.router
+        for path in ("/healthz", "/livez", "/readyz"):
+            r.add_get(path, self._health)
+            r.add_get(path + "/{check:.*}", self._health)
+        r.add_get("/version", self.discovery.version)
+        r.add_get("/api", self.discovery.api)
+        r.add_get("/api/", self.discovery.api)
+        r.add_get("/apis", self.discovery.apis)
+        r.add_get("/apis/", self.discovery.apis)
+        r.add_route("*", "/api/{tail:.+}", self.handlers.handle)
+        r.add_route("*", "/apis/{tail:.+}", self.handlers.handle)
+        return app
+
+    @web.middleware
+    async def _errors_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:  # noqa: E501
+        try:
+            response = await handler(request)
+            for text in request.get("warnings") or ():
+                if not response.prepared:
+                    response.headers.add("Warning", '299 - "' + text.replace('"', '\\"') + '"')
+            return response
+        except errors.StatusError as exc:
+            return codec.status_response(exc)
+        except web.HTTPNotFound:
+            return codec.status_response(errors.StatusError(
+                404, "NotFound", "the server could not find the requested resource"))
+        except web.HTTPMethodNotAllowed:
+            return codec.status_response(errors.method_not_allowed())
+        except web.HTTPRequestEntityTooLarge:
+            return codec.status_response(errors.too_large())
+        except web.HTTPException:
+            raise
+        except (asyncio.CancelledError, ConnectionResetError):
+            raise
+        except Exception as exc:  # one place logs unexpected failures
+            log.exception("%s %s failed", request.method, request.path)
+            return codec.status_response(errors.internal(str(exc)))
+
+    @web.middleware
+    async def _auth_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        path = request.path
+        if not (path in ANONYMOUS_PATHS or path.split("/", 2)[1] in ("healthz", "livez",
+                                                                        "readyz")):
+            request["user"] = self.authenticator.authenticate(request)
+        return await handler(request)
+
+    async def _health(self, request: web.Request) -> web.Response:
+        ok = self.ready or request.path.startswith("/livez") or request.path == "/healthz"
+        if "verbose" in request.query:
+            lines = ["[+]ping ok", "[+]log ok", f"[{'+' if self.ready else '-'}]etcd ok"
+                     if self.ready else "[-]etcd failed: not ready"]
+            lines.append(f"{request.path.strip('/').split('/')[0]} check "
+                         f"{'passed' if ok else 'failed'}")
+            return web.Response(text="\n".join(lines) + "\n", status=200 if ok else 500)
+        return web.Response(text="ok" if ok else "not ready", status=200 if ok else 500)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def bootstrap(self) -> None:
+        """Create the system namespaces if absent."""
+        ns = scheme.lookup("", "v1", "namespaces")
+        assert ns is not None
+        for name in SYSTEM_NAMESPACES:
+            if await self.store.get(ns.key(None, name)) is None:
+                obj = {"apiVersion": "v1", "kind": "Namespace",
+                       "metadata": {"name": name,
+                                    "labels": {"kubernetes.io/metadata.name": name}}}
+                try:
+                    await self.registry.create(ns, None, obj)
+                except errors.StatusError as exc:
+                    if exc.code != 409:
+                        raise
+
+    async def start(self) -> None:
+        await self.bootstrap()
+        self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None,
+                                     shutdown_timeout=2.0)
+        await self._runner.setup()
+        ctx = ssl_context(self.serving.pki) if self.serving.pki else None
+        site = web.TCPSite(self._runner, self.serving.bind_address, self.serving.port,
+                           ssl_context=ctx, reuse_address=True, backlog=1024)
+        await site.start()
+        if self.serving.port == 0:
+            server = site._server
+            assert server is not None
+            sockets = getattr(server, "sockets", None) or []
+            self.port = sockets[0].getsockname()[1]
+        self.ready = True
+
+    async def stop(self) -> None:
+        self.ready = False
+        self.stopping.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def url(self) -> str:
+        host = self.serving.bind_address
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        scheme_ = "https" if self.serving.pki else "http"
+        return f"{scheme_}://{host}:{self.port}"
+
+
+def write_kubeconfig(path: Path, server_url: str, pki: PKI, user: str = "default") -> None:
+    """An admin kubeconfig (client certificate) for ``server_url``, mode 0600."""
+    import base64
+
+    import yaml
+
+    def b64(p: Path) -> str:
+        return base64.b64encode(p.read_bytes()).decode()
+
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "default", "cluster": {
+            "server": server_url, "certificate-authority-data": b64(pki.ca_cert)}}],
+        "users": [{"name": user, "user": {
+            "client-certificate-data": b64(pki.admin_cert),
+            "client-key-data": b64(pki.admin_key)}}],
+        "contexts": [{"name": "default", "context": {"cluster": "default", "user": user}}],
+        "current-context": "default",
+        "preferences": {},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(config, sort_keys=False))
+    tmp.chmod(0o600)
+    tmp.replace(path)

@@ -1,0 +1,148 @@
+"""Request bodies in, responses out: JSON and YAML decoding, Accept negotiation, encoding.
+
+Decoding failures are 400s with the texts kube-apiserver uses; unknown content types 415.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import yaml
+from aiohttp import web
+
+from kubelite.api import errors
+
+JSON = dict[str, Any]
+JSON_TYPE = "application/json"
+MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default limit on request bodies
+
+try:  # the C loader when PyYAML was built with libyaml
+    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _YamlLoader = yaml.SafeLoader
+
+
+def media_type(content_type: str) -> str:
+    """The bare media type of a Content-Type header (no parameters), lower-cased."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request body, refusing more than :data:`MAX_BODY` bytes with a 413."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise errors.too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise errors.too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_object(body: bytes, content_type: str) -> JSON:
+    """Decode a JSON or YAML request body into an object, or raise 400/415."""
+    mt = media_type(content_type) if content_type else JSON_TYPE
+    if mt in ("application/json", "*/*", ""):
+        return _decode_json(body)
+    if mt in ("application/yaml", "application/x-yaml", "text/yaml"):
+        return _decode_yaml(body)
+    raise errors.unsupported_media_type(content_type)
+
+
+def _decode_json(body: bytes) -> JSON:
+    if not body.strip():
+        raise errors.bad_request("Object 'Kind' is missing in '" + body.decode(errors="replace") + "'")  # noqa: E501
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise errors.bad_request(
+            f"couldn't get version/kind; json parse error: {_json_error_text(exc)}"
+        ) from None
+    if not isinstance(value, dict):
+        raise errors.bad_request(
+            "couldn't get version/kind; json parse error: json: cannot unmarshal "
+            f"{_go_type(value)} into Go value of type struct {{ APIVersion string "
+            '"json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }'
+        )
+    return value
+
+
+def _decode_yaml(body: bytes) -> JSON:
+    try:
+        value = yaml.load(body, Loader=_YamlLoader)
+    except yaml.YAMLError as exc:
+        raise errors.bad_request(f"error converting YAML to JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise errors.bad_request("couldn't get version/kind; json parse error: not an object")
+    return value
+
+
+def decode_any(body: bytes, content_type: str) -> Any:
+    """Decode JSON (or YAML) of any shape, for patch documents."""
+    mt = media_type(content_type)
+    try:
+        if mt.endswith("yaml"):
+            return yaml.load(body, Loader=_YamlLoader)
+        return orjson.loads(body)
+    except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
+        raise errors.bad_request(f"error decoding patch: {_json_error_text(exc)}") from None
+
+
+def _json_error_text(exc: Exception) -> str:
+    text = str(exc)
+    return text.split(":", 1)[0] if "line" in text else text
+
+
+def _go_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return "null"
+
+
+@dataclass(frozen=True)
+class Accept:
+    """What the client accepts: a Table (``as=Table``) or plain JSON."""
+
+    table: bool
+    table_version: str = "v1"
+
+
+def negotiate(accept_header: str) -> Accept:
+    """Pick Table when the client asks for ``as=Table`` in meta.k8s.io, else JSON.
+
+    Protobuf is never answered; every kubectl request also accepts JSON.
+    """
+    if "as=Table" not in accept_header:
+        return Accept(table=False)
+    for part in accept_header.split(","):
+        params = {}
+        for p in part.split(";")[1:]:
+            k, _, v = p.strip().partition("=")
+            params[k] = v
+        if params.get("as") == "Table" and params.get("g") == "meta.k8s.io":
+            return Accept(table=True, table_version=params.get("v", "v1"))
+    return Accept(table=False)
+
+
+def dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj)
+
+
+def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:  # noqa: E501
+    return web.Response(
+        body=orjson.dumps(obj), status=status, content_type=JSON_TYPE, headers=headers
+    )
+
+
+def status_response(err: errors.StatusError) -> web.Response:
+    return json_response(err.status(), err.code, err.headers or None)

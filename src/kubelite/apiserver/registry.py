@@ -1,0 +1,357 @@
+"""Generic REST storage: create, read, update, patch and delete of API objects.
+
+This is kube-apiserver's ``registry/generic`` in small: it owns the metadata rules (uid,
+creationTimestamp, generation, resourceVersion, generateName), the per-kind strategies
+(status kept across spec updates and the other way round, pod graceful deletion,
+finalizers), validation and optimistic concurrency. Handlers call it; it calls the store.
+
+Objects handed out may be shared with the watch cache: callers never mutate them.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import orjson
+
+from kubelite.api import errors, scheme, validation
+from kubelite.api.meta_time import Clock, rfc3339, utcnow
+from kubelite.storage.interface import (
+    JSON,
+    KeyExists,
+    KeyNotFound,
+    ListResult,
+    RevisionConflict,
+    Store,
+)
+
+# Kinds whose metadata.generation counts spec changes (as their strategies do upstream).
+GENERATION_KINDS = frozenset({"Deployment", "ReplicaSet", "DaemonSet"})
+_GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_MAX_RETRIES = 16
+
+
+def deep_copy(obj: Any) -> Any:
+    """A deep copy of a JSON value (objects from the cache are shared, never mutated)."""
+    return orjson.loads(orjson.dumps(obj))
+
+
+def generate_name(prefix: str) -> str:
+    """``prefix`` plus five random characters from Kubernetes' alphabet."""
+    return prefix + "".join(secrets.choice(_GENERATE_ALPHABET) for _ in range(5))
+
+
+def has_status(res: scheme.Resource) -> bool:
+    return res.subresource("status") is not None
+
+
+@dataclass(frozen=True)
+class DeleteOptions:
+    grace_period_seconds: int | None = None
+    propagation_policy: str | None = None
+    precondition_uid: str | None = None
+    precondition_rv: str | None = None
+    dry_run: bool = False
+
+    @classmethod
+    def from_json(cls, body: JSON | None, query: dict[str, str]) -> DeleteOptions:
+        body = body or {}
+        grace = body.get("gracePeriodSeconds", query.get("gracePeriodSeconds"))
+        pre = body.get("preconditions") or {}
+        dry = body.get("dryRun") or ([query["dryRun"]] if "dryRun" in query else [])
+        return cls(
+            grace_period_seconds=int(grace) if grace is not None else None,
+            propagation_policy=body.get("propagationPolicy", query.get("propagationPolicy")),
+            precondition_uid=pre.get("uid"),
+            precondition_rv=pre.get("resourceVersion"),
+            dry_run="All" in dry,
+        )
+
+
+Mutation = Callable[[JSON], Awaitable[JSON] | JSON]
+
+
+class Registry:
+    """The write and read rules of every served resource over one :class:`Store`."""
+
+    def __init__(self, store: Store, clock: Clock = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+
+    # -- reads ---------------------------------------------------------------------------
+
+    async def get(self, res: scheme.Resource, namespace: str | None, name: str) -> JSON:
+        obj = await self.store.get(res.key(namespace, name))
+        if obj is None:
+            raise errors.not_found(res.plural, name, res.group)
+        return obj
+
+    async def list(
+        self, res: scheme.Resource, namespace: str | None, *, revision: int = 0,
+        start_after: str = "", limit: int = 0,
+    ) -> ListResult:
+        return await self.store.list(
+            res.prefix(namespace), revision=revision, start_after=start_after, limit=limit
+        )
+
+    # -- create --------------------------------------------------------------------------
+
+    async def create(
+        self, res: scheme.Resource, namespace: str | None, obj: JSON, *, dry_run: bool = False,
+    ) -> JSON:
+        """Create ``obj`` (already decoded and checked for kind); 201 semantics."""
+        meta = obj.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise errors.bad_request("metadata must be an object")
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = generate_name(str(meta["generateName"]))
+        name = meta.get("name") or ""
+        if res.namespaced:
+            meta["namespace"] = namespace
+            await self._require_namespace(namespace or "", res)
+        else:
+            meta.pop("namespace", None)
+        obj["kind"] = res.kind
+        obj["apiVersion"] = res.api_version
+        self._prepare_create(res, obj)
+        causes = validation.validate(res, obj)
+        if causes:
+            raise errors.invalid(res.kind, name, causes, res.group)
+        if dry_run:
+            return obj
+        try:
+            return await self.store.create(res.key(namespace, name), obj)
+        except KeyExists:
+            raise errors.already_exists(res.plural, name, res.group) from None
+
+    async def _require_namespace(self, namespace: str, res: scheme.Resource) -> None:
+        ns_res = scheme.lookup("", "v1", "namespaces")
+        assert ns_res is not None
+        ns = await self.store.get(ns_res.key(None, namespace))
+        if ns is None:
+            raise errors.not_found("namespaces", namespace)
+        if ns.get("metadata", {}).get("deletionTimestamp"):
+            raise errors.StatusError(
+                403, "Forbidden",
+                f'{res.plural} "{"" }" is forbidden: unable to create new content in namespace '
+                f"{namespace} because it is being terminated",
+                {"kind": res.plural},
+            )
+
+    def _prepare_create(self, res: scheme.Resource, obj: JSON) -> None:
+        meta = obj["metadata"]
+        for field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
+                      "selfLink"):
+            meta.pop(field, None)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = rfc3339(self.clock())
+        if res.kind in GENERATION_KINDS:
+            meta["generation"] = 1
+        else:
+            meta.pop("generation", None)
+        if res.kind == "Pod":
+            obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
+        elif res.kind == "Namespace":
+            obj.setdefault("spec", {})["finalizers"] = ["kubernetes"]
+            obj["status"] = {"phase": "Active"}
+        elif has_status(res) and res.kind != "Node":
+            obj["status"] = {}
+
+    # -- update --------------------------------------------------------------------------
+
+    async def update(
+        self, res: scheme.Resource, namespace: str | None, name: str, obj: JSON, *,
+        subresource: str | None = None, dry_run: bool = False,
+    ) -> JSON:
+        """PUT semantics: replace, with optimistic concurrency when resourceVersion is set."""
+        meta = obj.get("metadata")
+        if not isinstance(meta, dict):
+            raise errors.bad_request("metadata must be an object")
+        if meta.get("name") and meta["name"] != name:
+            raise errors.bad_request(
+                f"the name of the object ({meta['name']}) does not match the name on the "
+                f"URL ({name})"
+            )
+        rv = meta.get("resourceVersion")
+        expected = int(rv) if rv else None
+
+        def replace(current: JSON) -> JSON:
+            if expected is not None and int(current["metadata"]["resourceVersion"]) != expected:
+                raise errors.conflict(res.plural, name, res.group)
+            return obj
+
+        return await self.guaranteed_update(
+            res, namespace, name, replace, subresource=subresource, dry_run=dry_run
+        )
+
+    async def guaranteed_update(
+        self, res: scheme.Resource, namespace: str | None, name: str, mutate: Mutation, *,
+        subresource: str | None = None, dry_run: bool = False,
+    ) -> JSON:
+        """Read, mutate a copy, write back if unchanged meanwhile; retry on races.
+
+        ``mutate`` gets a private copy of the current object and returns the desired one;
+        it may raise a :class:`~kubelite.api.errors.StatusError`.
+        """
+        key = res.key(namespace, name)
+        for _ in range(_MAX_RETRIES):
+            current = await self.store.get(key)
+            if current is None:
+                raise errors.not_found(res.plural, name, res.group)
+            result = mutate(deep_copy(current))
+            desired: JSON = await result if isinstance(result, Awaitable) else result
+            new = self._prepare_update(res, desired, current, subresource)
+            causes = validation.validate(res, new, current)
+            if causes:
+                raise errors.invalid(res.kind, name, causes, res.group)
+            if new == current or dry_run:
+                return current if not dry_run else new
+            meta = new["metadata"]
+            if (
+                meta.get("deletionTimestamp")
+                and not meta.get("finalizers")
+                and (res.kind != "Pod" or meta.get("deletionGracePeriodSeconds") == 0)
+            ):
+                return await self._delete_now(res, key, current)
+            try:
+                return await self.store.update(
+                    key, new, expected_revision=int(current["metadata"]["resourceVersion"])
+                )
+            except RevisionConflict:
+                continue
+            except KeyNotFound:
+                raise errors.not_found(res.plural, name, res.group) from None
+        raise errors.conflict(res.plural, name, res.group)
+
+    def _prepare_update(
+        self, res: scheme.Resource, new: JSON, old: JSON, subresource: str | None
+    ) -> JSON:
+        new["kind"] = res.kind
+        new["apiVersion"] = res.api_version
+        meta = new.setdefault("metadata", {})
+        old_meta = old["metadata"]
+        for field in ("uid", "creationTimestamp", "namespace", "name", "deletionTimestamp",
+                      "deletionGracePeriodSeconds", "generation"):
+            if field in old_meta:
+                meta[field] = old_meta[field]
+            else:
+                meta.pop(field, None)
+        meta["resourceVersion"] = old_meta["resourceVersion"]
+        if has_status(res):
+            if subresource == "status":
+                for k in list(new):
+                    if k not in ("kind", "apiVersion", "metadata", "status"):
+                        del new[k]
+                for k, v in old.items():
+                    if k not in ("metadata", "status"):
+                        new[k] = v
+            elif "status" in old:
+                new["status"] = old["status"]
+            else:
+                new.pop("status", None)
+        if res.kind in GENERATION_KINDS and subresource is None:
+            if new.get("spec") != old.get("spec"):
+                meta["generation"] = int(old_meta.get("generation", 1)) + 1
+        return new
+
+    # -- delete --------------------------------------------------------------------------
+
+    async def delete(
+        self, res: scheme.Resource, namespace: str | None, name: str, opts: DeleteOptions,
+    ) -> JSON:
+        """DELETE semantics: graceful for pods on a node, deferred while finalizers remain.
+
+        Returns the object: its last state when gone, or the state marked for deletion.
+        """
+        key = res.key(namespace, name)
+        for _ in range(_MAX_RETRIES):
+            current = await self.store.get(key)
+            if current is None:
+                raise errors.not_found(res.plural, name, res.group)
+            meta = current["metadata"]
+            if opts.precondition_uid and opts.precondition_uid != meta.get("uid"):
+                raise errors.conflict(
+                    res.plural, name, res.group,
+                    f"Precondition failed: UID in precondition: {opts.precondition_uid}, "
+                    f"UID in object meta: {meta.get('uid')}",
+                )
+            if opts.precondition_rv and opts.precondition_rv != meta.get("resourceVersion"):
+                raise errors.conflict(
+                    res.plural, name, res.group,
+                    f"Precondition failed: ResourceVersion in precondition: "
+                    f"{opts.precondition_rv}, ResourceVersion in object meta: "
+                    f"{meta.get('resourceVersion')}",
+                )
+            grace = self._grace_period(res, current, opts)
+            if grace == 0 and not meta.get("finalizers"):
+                if opts.dry_run:
+                    return current
+                try:
+                    return await self._delete_now(res, key, current)
+                except RevisionConflict:
+                    continue
+            new = deep_copy(current)
+            nmeta = new["metadata"]
+            now = self.clock()
+            if nmeta.get("deletionTimestamp"):
+                old_grace = nmeta.get("deletionGracePeriodSeconds")
+                if old_grace is not None and grace >= old_grace:
+                    return current
+            nmeta["deletionTimestamp"] = rfc3339(now + timedelta(seconds=grace))
+            nmeta["deletionGracePeriodSeconds"] = grace
+            if opts.dry_run:
+                return new
+            try:
+                return await self.store.update(
+                    key, new, expected_revision=int(meta["resourceVersion"])
+                )
+            except RevisionConflict:
+                continue
+        raise errors.conflict(res.plural, name, res.group)
+
+    async def _delete_now(self, res: scheme.Resource, key: str, current: JSON) -> JSON:
+        try:
+            return await self.store.delete(
+                key, expected_revision=int(current["metadata"]["resourceVersion"])
+            )
+        except KeyNotFound:
+            raise errors.not_found(
+                res.plural, current["metadata"].get("name", ""), res.group
+            ) from None
+
+    @staticmethod
+    def _grace_period(res: scheme.Resource, obj: JSON, opts: DeleteOptions) -> int:
+        if res.kind != "Pod":
+            return 0
+        spec = obj.get("spec") or {}
+        status = obj.get("status") or {}
+        if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
+            return 0
+        if opts.grace_period_seconds is not None:
+            return max(0, opts.grace_period_seconds)
+        value = spec.get("terminationGracePeriodSeconds")
+        return int(value) if value is not None else 30
+
+
+def qos_class(spec: JSON) -> str:
+    """The pod's QoS class from its containers' requests and limits."""
+    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
+    any_set = False
+    guaranteed = True
+    for c in containers:
+        resources = c.get("resources") or {}
+        requests = resources.get("requests") or {}
+        limits = resources.get("limits") or {}
+        if requests or limits:
+            any_set = True
+        for r in ("cpu", "memory"):
+            if r not in limits or (r in requests and str(requests[r]) != str(limits[r])):
+                guaranteed = False
+    if not any_set:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"

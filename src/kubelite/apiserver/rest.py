@@ -1,0 +1,444 @@
+"""REST handlers for every served resource: the verbs kubectl and clients use.
+
+One catch-all handler parses the path (``paths.parse``), picks the verb from the method
+and query, and calls the :class:`~kubelite.apiserver.registry.Registry`. Tables are answered
+when the client asks for them; errors leave as ``Status`` documents (the app's middleware).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from kubelite.api import errors, scheme, selectors, tables
+from kubelite.api.meta_time import Clock, rfc3339
+from kubelite.apiserver import codec, patching, paths
+from kubelite.apiserver.discovery import Discovery
+from kubelite.apiserver.registry import DeleteOptions, Registry
+from kubelite.apiserver.watch import WatchStream
+from kubelite.storage.interface import JSON, Compacted
+
+SubresourceHandler = Callable[[web.Request, paths.RequestInfo], Awaitable[web.StreamResponse]]
+
+_TRUE = ("true", "1")
+
+
+def _flag(query: Any, name: str) -> bool:
+    return str(query.get(name, "")).lower() in _TRUE
+
+
+def _dry_run(request: web.Request) -> bool:
+    values = request.query.getall("dryRun", [])
+    for v in values:
+        if v != "All":
+            raise errors.bad_request(f'unsupported dry run option "{v}"')
+    return bool(values)
+
+
+def _encode_continue(revision: int, key: str) -> str:
+    raw = orjson.dumps({"v": "meta.k8s.io/v1", "rv": revision, "start": key})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_continue(token: str) -> tuple[int, str]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = orjson.loads(base64.urlsafe_b64decode(padded))
+        return int(data["rv"]), str(data["start"])
+    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+        raise errors.bad_request("continue key is not valid: invalid continue token") from None
+
+
+def warn(request: web.Request, warnings: list[str]) -> None:
+    """Remember warnings for this request; the app sends them as ``Warning`` headers."""
+    request["warnings"] = warnings
+
+
+class ResourceHandlers:
+    """The handlers behind ``/api/...`` and ``/apis/...`` resource paths."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        discovery: Discovery,
+        clock: Clock,
+        stopping: asyncio.Event,
+    ) -> None:
+        self.registry = registry
+        self.discovery = discovery
+        self.clock = clock
+        self.stopping = stopping
+        # pods/log, exec, attach, portforward, proxy: installed by the kubelet proxy layer
+        self.subresource_handlers: dict[tuple[str, str], SubresourceHandler] = {}
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        info = paths.parse(request.path)
+        if info is None:
+            return self._group_discovery(request)
+        res = info.resource
+        if res is None:
+            raise errors.StatusError(
+                404, "NotFound", "the server could not find the requested resource",
+                {"group": info.group, "kind": info.plural} if info.plural else None,
+            )
+        if info.subresource and res.subresource(info.subresource) is None:
+            raise errors.StatusError(404, "NotFound",
+                                     "the server could not find the requested resource")
+        if info.namespace is not None and not res.namespaced:
+            raise errors.StatusError(404, "NotFound",
+                                     "the server could not find the requested resource")
+        special = self.subresource_handlers.get((res.plural, info.subresource or ""))
+        if special is not None and info.name:
+            return await special(request, info)
+        method = request.method
+        if info.name is None:
+            if method == "GET":
+                if _flag(request.query, "watch"):
+                    return await self.watch(request, res, info.namespace)
+                return await self.list(request, res, info.namespace)
+            if method == "POST":
+                return await self.create(request, res, info.namespace)
+            if method == "DELETE":
+                return await self.delete_collection(request, res, info.namespace)
+            raise errors.method_not_allowed()
+        if info.subresource == "scale":
+            return await self.scale(request, res, info.namespace, info.name)
+        if info.subresource == "binding" and method == "POST":
+            return await self.bind(request, res, info.namespace, info.name)
+        if method == "GET":
+            return await self.get(request, res, info.namespace, info.name)
+        if method == "PUT":
+            return await self.update(request, res, info.namespace, info.name, info.subresource)
+        if method == "PATCH":
+            return await self.patch(request, res, info.namespace, info.name, info.subresource)
+        if method == "DELETE" and info.subresource is None:
+            return await self.delete(request, res, info.namespace, info.name)
+        raise errors.method_not_allowed()
+
+    def _group_discovery(self, request: web.Request) -> web.Response:
+        parts = [p for p in request.path.split("/") if p]
+        body: bytes | None = None
+        if len(parts) == 2 and parts[0] == "api":
+            body = self.discovery.resource_list("", parts[1])
+        elif len(parts) == 3 and parts[0] == "apis":
+            body = self.discovery.resource_list(parts[1], parts[2])
+        elif len(parts) == 2 and parts[0] == "apis":
+            body = self.discovery.group(parts[1])
+        if body is None:
+            raise errors.StatusError(404, "NotFound",
+                                     "the server could not find the requested resource")
+        return web.Response(body=body, content_type="application/json")
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def _matcher(self, request: web.Request, res: scheme.Resource) -> Callable[[JSON], bool]:
+        label = request.query.get("labelSelector", "")
+        field = request.query.get("fieldSelector", "")
+        lsel = selectors.parse_label_selector(label) if label else None
+        fsel = selectors.parse_field_selector(res.plural, field) if field else None
+        if lsel is None and fsel is None:
+            return lambda _obj: True
+
+        def match(obj: JSON) -> bool:
+            if lsel is not None and not lsel.matches(obj.get("metadata", {}).get("labels") or {}):
+                return False
+            return fsel is None or fsel.matches(obj)
+
+        return match
+
+    def _respond_object(
+        self, request: web.Request, res: scheme.Resource, obj: JSON, status: int = 200
+    ) -> web.Response:
+        accept = codec.negotiate(request.headers.get("Accept", ""))
+        if accept.table:
+            table = tables.build_table(
+                res, [obj], self.clock(),
+                include_object=request.query.get("includeObject", "Metadata"),
+            )
+            table["metadata"] = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+            return codec.json_response(table, status)
+        return codec.json_response(obj, status)
+
+    async def get(
+        self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
+    ) -> web.Response:
+        obj = await self.registry.get(res, namespace, name)
+        return self._respond_object(request, res, obj)
+
+    async def list(
+        self, request: web.Request, res: scheme.Resource, namespace: str | None
+    ) -> web.Response:
+        match = self._matcher(request, res)
+        try:
+            limit = int(request.query.get("limit", "0") or 0)
+        except ValueError:
+            raise errors.bad_request("limit must be an integer") from None
+        token = request.query.get("continue", "")
+        revision, start = _decode_continue(token) if token else (0, "")
+        try:
+            listing = await self.registry.list(
+                res, namespace, revision=revision, start_after=start
+            )
+        except Compacted:
+            raise errors.StatusError(
+                410, "Expired",
+                "The provided continue parameter is too old to display a consistent list "
+                "result. You can start a new list without the continue parameter, or use "
+                "the continue token in this response to retrieve the remainder of the "
+                "results. Continuing with the provided token results in an inconsistent "
+                "list - objects that were created, modified, or deleted between the time "
+                "the first chunk was returned and now may show up in the list.",
+            ) from None
+        items = [o for o in listing.items if match(o)]
+        meta: JSON = {"resourceVersion": str(listing.revision)}
+        if limit > 0 and len(items) > limit:
+            remaining = len(items) - limit
+            items = items[:limit]
+            key = res.key(items[-1]["metadata"].get("namespace"), items[-1]["metadata"]["name"])
+            meta["continue"] = _encode_continue(listing.revision, key)
+            meta["remainingItemCount"] = remaining
+        accept = codec.negotiate(request.headers.get("Accept", ""))
+        if accept.table:
+            table = tables.build_table(
+                res, items, self.clock(),
+                include_object=request.query.get("includeObject", "Metadata"),
+            )
+            table["metadata"] = meta
+            return codec.json_response(table)
+        body = (
+            b'{"kind":"' + res.list_kind.encode() + b'","apiVersion":"'
+            + res.api_version.encode() + b'","metadata":' + orjson.dumps(meta)
+            + b',"items":' + orjson.dumps(items) + b"}"
+        )
+        return web.Response(body=body, content_type="application/json")
+
+    async def watch(
+        self, request: web.Request, res: scheme.Resource, namespace: str | None
+    ) -> web.StreamResponse:
+        match = self._matcher(request, res)
+        timeout: float | None = None
+        if "timeoutSeconds" in request.query:
+            try:
+                timeout = float(request.query["timeoutSeconds"])
+            except ValueError:
+                raise errors.bad_request("timeoutSeconds must be an integer") from None
+        accept = codec.negotiate(request.headers.get("Accept", ""))
+        include = request.query.get("includeObject", "Metadata")
+        table_fn = None
+        if accept.table:
+            def table_fn(obj: JSON, first: bool) -> JSON:
+                t = tables.build_table(res, [obj], self.clock(), include_object=include)
+                t["metadata"] = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+                if not first:
+                    t["columnDefinitions"] = None
+                return t
+        stream = WatchStream(
+            self.registry.store, res, res.prefix(namespace), match,
+            table=table_fn, bookmarks=_flag(request.query, "allowWatchBookmarks"),
+            timeout=timeout, stopping=self.stopping,
+        )
+        return await stream.run(request, request.query.get("resourceVersion"))
+
+    # -- writes --------------------------------------------------------------------------
+
+    async def _decode(self, request: web.Request, res: scheme.Resource) -> JSON:
+        body = await codec.read_body(request)
+        obj = codec.decode_object(body, request.headers.get("Content-Type", ""))
+        kind = obj.get("kind")
+        api_version = obj.get("apiVersion")
+        if kind and kind != res.kind:
+            raise errors.bad_request(
+                f"the kind in the data ({kind}) does not match the expected kind ({res.kind})"
+            )
+        if api_version and api_version != res.api_version:
+            raise errors.bad_request(
+                f"the API version in the data ({api_version}) does not match the expected "
+                f"API version ({res.api_version})"
+            )
+        return obj
+
+    async def create(
+        self, request: web.Request, res: scheme.Resource, namespace: str | None
+    ) -> web.Response:
+        if res.namespaced and namespace is None:
+            raise errors.method_not_allowed()
+        obj = await self._decode(request, res)
+        meta = obj.get("metadata") or {}
+        if res.namespaced and meta.get("namespace") not in (None, "", namespace):
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on "
+                "the request"
+            )
+        warn(request, patching.check_fields(res, obj, request.query.get("fieldValidation", "Warn")))
+        created = await self.registry.create(res, namespace, obj, dry_run=_dry_run(request))
+        return self._respond_object(request, res, created, 201)
+
+    async def update(
+        self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str,
+        subresource: str | None,
+    ) -> web.Response:
+        obj = await self._decode(request, res)
+        warn(request, patching.check_fields(res, obj, request.query.get("fieldValidation", "Warn")))
+        updated = await self.registry.update(
+            res, namespace, name, obj, subresource=subresource, dry_run=_dry_run(request)
+        )
+        return self._respond_object(request, res, updated)
+
+    async def patch(
+        self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str,
+        subresource: str | None,
+    ) -> web.Response:
+        content_type = codec.media_type(request.headers.get("Content-Type", ""))
+        body = await codec.read_body(request)
+        document = codec.decode_any(body, content_type)
+        validation_mode = request.query.get("fieldValidation", "Warn")
+
+        def apply(current: JSON) -> JSON:
+            patched = patching.apply_patch(res, current, document, content_type)
+            if not isinstance(patched, dict):
+                raise errors.bad_request("the patch did not produce an object")
+            request["warnings"] = patching.check_fields(res, patched, validation_mode)
+            return patched
+
+        updated = await self.registry.guaranteed_update(
+            res, namespace, name, apply, subresource=subresource, dry_run=_dry_run(request)
+        )
+        return self._respond_object(request, res, updated)
+
+    async def _delete_options(self, request: web.Request) -> DeleteOptions:
+        body = await codec.read_body(request)
+        doc = codec.decode_object(body, request.headers.get("Content-Type", "")) if body else None
+        query = {k: request.query[k] for k in ("gracePeriodSeconds", "propagationPolicy",
+                                                 "dryRun") if k in request.query}
+        return DeleteOptions.from_json(doc, query)
+
+    async def delete(
+        self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
+    ) -> web.Response:
+        opts = await self._delete_options(request)
+        obj = await self.registry.delete(res, namespace, name, opts)
+        return codec.json_response(obj)
+
+    async def delete_collection(
+        self, request: web.Request, res: scheme.Resource, namespace: str | None
+    ) -> web.Response:
+        opts = await self._delete_options(request)
+        match = self._matcher(request, res)
+        listing = await self.registry.list(res, namespace)
+        deleted = []
+        for obj in listing.items:
+            if not match(obj):
+                continue
+            meta = obj["metadata"]
+            try:
+                deleted.append(
+                    await self.registry.delete(res, meta.get("namespace"), meta["name"], opts)
+                )
+            except errors.StatusError as exc:
+                if exc.code != 404:
+                    raise
+        return codec.json_response({
+            "kind": res.list_kind, "apiVersion": res.api_version,
+            "metadata": {"resourceVersion": str(self.registry.store.revision)},
+            "items": deleted,
+        })
+
+    # -- subresources --------------------------------------------------------------------
+
+    async def scale(
+        self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
+    ) -> web.Response:
+        def to_scale(obj: JSON) -> JSON:
+            meta = obj["metadata"]
+            selector = ((obj.get("spec") or {}).get("selector") or {})
+            return {
+                "kind": "Scale", "apiVersion": "autoscaling/v1",
+                "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion",
+                                                   "creationTimestamp") if k in meta},
+                "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 1)},
+                "status": {
+                    "replicas": (obj.get("status") or {}).get("replicas", 0),
+                    "selector": selectors.format_label_selector(selector),
+                },
+            }
+
+        if request.method == "GET":
+            return codec.json_response(to_scale(await self.registry.get(res, namespace, name)))
+        if request.method not in ("PUT", "PATCH"):
+            raise errors.method_not_allowed()
+        content_type = codec.media_type(request.headers.get("Content-Type", ""))
+        body = await codec.read_body(request)
+        document = codec.decode_any(body, content_type)
+
+        def apply(current: JSON) -> JSON:
+            scale = to_scale(current)
+            if request.method == "PUT":
+                if not isinstance(document, dict):
+                    raise errors.bad_request("the body must be a Scale object")
+                new_scale = document
+                rv = (document.get("metadata") or {}).get("resourceVersion")
+                if rv and rv != current["metadata"]["resourceVersion"]:
+                    raise errors.conflict(res.plural, name, res.group)
+            else:
+                new_scale = patching.apply_patch(None, scale, document, content_type)
+            replicas = (new_scale.get("spec") or {}).get("replicas")
+            if not isinstance(replicas, int) or replicas < 0:
+                raise errors.invalid("Scale", name, [errors.Cause(
+                    "FieldValueInvalid",
+                    f"Invalid value: {orjson.dumps(replicas).decode()}: must be greater than "
+                    "or equal to 0", "spec.replicas")], "autoscaling")
+            current.setdefault("spec", {})["replicas"] = replicas
+            return current
+
+        updated = await self.registry.guaranteed_update(
+            res, namespace, name, apply, dry_run=_dry_run(request)
+        )
+        return codec.json_response(to_scale(updated))
+
+    async def bind(
+        self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
+    ) -> web.Response:
+        body = codec.decode_object(
+            await codec.read_body(request), request.headers.get("Content-Type", "")
+        )
+        target = (body.get("target") or {}).get("name")
+        if not target:
+            raise errors.invalid("Binding", name, [errors.Cause(
+                "FieldValueRequired", "Required value", "target.name")])
+
+        def assign(pod: JSON) -> JSON:
+            spec = pod.setdefault("spec", {})
+            if pod["metadata"].get("deletionTimestamp"):
+                raise errors.conflict(res.plural, name, res.group,
+                                      f"pod {name} is being deleted, cannot be assigned to a host")
+            if spec.get("nodeName"):
+                raise errors.conflict(
+                    res.plural, name, res.group,
+                    f"pod {name} is already assigned to node \"{spec['nodeName']}\"",
+                )
+            spec["nodeName"] = target
+            return pod
+
+        pod = await self.registry.guaranteed_update(res, namespace, name, assign)
+
+        def scheduled(p: JSON) -> JSON:
+            status = p.setdefault("status", {})
+            conds = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
+            conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                          "lastTransitionTime": rfc3339(self.clock())})
+            status["conditions"] = conds
+            return p
+
+        await self.registry.guaranteed_update(res, namespace, name, scheduled,
+                                              subresource="status")
+        del pod
+        return codec.json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                    "status": "Success", "code": 201}, 201)
+

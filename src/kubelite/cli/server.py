@@ -1,0 +1,99 @@
+"""``kubelite server``: the control plane (and, later, this machine's kubelet) in one process.
+
+This module is the composition root: it builds the store, the API server and the other
+components from flags, starts them in order on one asyncio loop, and stops them in reverse
+order on SIGTERM or SIGINT. Flags are named as k3s names them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from kubelite.apiserver.app import APIServer, ServingConfig, write_kubeconfig
+from kubelite.apiserver.auth import TokenFile
+from kubelite.apiserver.pki import ensure_pki, new_token
+from kubelite.storage.sqlite import SQLiteStore
+from kubelite.storage.watchcache import WatchCache
+
+log = logging.getLogger("kubelite")
+
+DEFAULT_DATA_DIR = Path("/var/lib/kubelite")
+DEFAULT_KUBECONFIG = Path("/etc/kubelite/kubelite.yaml")
+
+
+def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subs.add_parser("server", help="run the API server, controllers, scheduler and kubelet")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                   help="folder holding all state (default %(default)s)")
+    p.add_argument("--bind-address", default="0.0.0.0",
+                   help="address the API server listens on (default %(default)s)")
+    p.add_argument("--https-listen-port", type=int, default=6443,
+                   help="API server port (default %(default)s; 0 picks a free one)")
+    p.add_argument("--write-kubeconfig", type=Path, default=DEFAULT_KUBECONFIG,
+                   help="where to write the admin kubeconfig (default %(default)s)")
+    p.add_argument("--token", default=os.environ.get("KUBELITE_TOKEN"),
+                   help="shared secret nodes join with (generated when absent)")
+    p.add_argument("--disable-agent", action="store_true",
+                   help="run the control plane only, no kubelet on this machine")
+    p.add_argument("--debug", action="store_true", help="log at debug level")
+    p.set_defaults(func=run)
+
+
+def _node_token(data_dir: Path, given: str | None, tokens: TokenFile) -> str:
+    path = data_dir / "server" / "node-token"
+    if given:
+        token = given
+    elif path.exists():
+        token = path.read_text().strip()
+    else:
+        token = new_token()
+    if not path.exists() or path.read_text().strip() != token:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(token + "\n")
+        path.chmod(0o600)
+    if tokens.lookup(token) is None:
+        tokens.add(token, "kubelite:node", "", ["system:nodes"])
+    return token
+
+
+async def serve(args: argparse.Namespace) -> int:
+    data_dir: Path = args.data_dir
+    server_dir = data_dir / "server"
+    server_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pki = ensure_pki(server_dir / "tls", args.bind_address)
+    tokens = TokenFile(server_dir / "tokens.csv")
+    _node_token(data_dir, args.token, tokens)
+    store = WatchCache(SQLiteStore(server_dir / "db" / "state.db"))
+    await store.start()
+    api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await api.start()
+        write_kubeconfig(args.write_kubeconfig, api.url(), pki)
+        print(f"kubelite: API server listening on {api.url()}", flush=True)
+        print(f"kubelite: admin kubeconfig written to {args.write_kubeconfig}", flush=True)
+        print("kubelite: ready", flush=True)
+        await stop.wait()
+        print("kubelite: shutting down", flush=True)
+    finally:
+        await api.stop()
+        await store.close()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    return asyncio.run(serve(args))

@@ -1,0 +1,22 @@
+"""Shared fixtures: a real kubelite server process and the real kubectl."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kubelite.testing.server_process import ServerProcess
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A control-plane-only ``kubelite server`` for the tests of one module."""
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed")
+    data_dir: Path = tmp_path_factory.mktemp("kubelite")
+    proc = ServerProcess(data_dir).start()
+    yield proc
+    proc.stop()
