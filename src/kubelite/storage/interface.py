@@ -14,12 +14,16 @@ Contract (what every ``Store`` guarantees, SQLite or etcd):
   :class:`Compacted` (the API turns that into 410 Gone).
 - ``list`` reads a consistent snapshot: the state at one revision (the newest, or a given
   one still in the window), in key order, resumable with ``start_after``.
+- Objects a store hands out in ``list`` results and watch events may be shared with the
+  store's cache: treat them as read-only (copy before changing). Objects returned by
+  ``create``, ``update``, ``delete`` and ``get`` belong to the caller, and a store never
+  keeps a reference to an object passed to it.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 JSON = dict[str, Any]
@@ -78,6 +82,7 @@ class ListResult:
     more: bool  # True when ``limit`` cut the list; continue after items[-1]'s key
     remaining: int  # how many more keys follow (0 when not more)
     last_key: str  # key of the last item returned ("" when none)
+    keys: list[str] = field(default_factory=list)  # the key of each item, in order
 
 
 class Watch(Protocol):
