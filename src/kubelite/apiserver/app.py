@@ -16,9 +16,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from kubelite.api import errors, scheme
+from kubelite.api import errors, openapi, scheme
 from kubelite.api.meta_time import Clock, utcnow
-from kubelite.apiserver import codec
+from kubelite.apiserver import codec, openapi_handlers
 from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
 from kubelite.apiserver.pki import PKI
@@ -92,6 +92,7 @@ class APIServer:
         r.add_get("/api/", self.discovery.api)
         r.add_get("/apis", self.discovery.apis)
         r.add_get("/apis/", self.discovery.apis)
+        openapi_handlers.add_routes(app)
         r.add_route("*", "/api/{tail:.+}", self.handlers.handle)
         r.add_route("*", "/apis/{tail:.+}", self.handlers.handle)
         return app
@@ -158,6 +159,7 @@ class APIServer:
 
     async def start(self) -> None:
         await self.bootstrap()
+        await asyncio.to_thread(openapi.warm)
         self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None,
                                      shutdown_timeout=2.0)
         await self._runner.setup()

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from kubelite.api import errors, scheme, selectors, tables
+from kubelite.api import convert, errors, scheme, selectors, tables
 from kubelite.api.meta_time import Clock, rfc3339
 from kubelite.apiserver import codec, patching, paths
 from kubelite.apiserver.discovery import Discovery
@@ -52,6 +52,25 @@ def _decode_continue(token: str) -> tuple[int, str]:
         return int(data["rv"]), str(data["start"])
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         raise errors.bad_request("continue key is not valid: invalid continue token") from None
+
+
+def _events_core() -> scheme.Resource:
+    res = scheme.lookup("", "v1", "events")
+    assert res is not None
+    return res
+
+
+# Resources stored in another version's shape: addressed GVR -> (stored, in, out)
+CONVERSIONS: dict[tuple[str, str, str], tuple[scheme.Resource, Callable[[JSON], JSON],
+                                             Callable[[JSON], JSON]]] = {
+    ("events.k8s.io", "v1", "events"): (_events_core(), convert.event_to_core,
+                                        convert.event_from_core),
+}
+
+
+def _out(request: web.Request, obj: JSON) -> JSON:
+    from_storage = request.get("from_storage")
+    return from_storage(obj) if from_storage is not None else obj
 
 
 def warn(request: web.Request, warnings: list[str]) -> None:
@@ -94,6 +113,10 @@ class ResourceHandlers:
         if info.namespace is not None and not res.namespaced:
             raise errors.StatusError(404, "NotFound",
                                      "the server could not find the requested resource")
+        conversion = CONVERSIONS.get((res.group, res.version, res.plural))
+        if conversion is not None:
+            request["addressed"] = res
+            res, request["to_storage"], request["from_storage"] = conversion
         special = self.subresource_handlers.get((res.plural, info.subresource or ""))
         if special is not None and info.name:
             return await special(request, info)
@@ -164,7 +187,7 @@ class ResourceHandlers:
             )
             table["metadata"] = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
             return codec.json_response(table, status)
-        return codec.json_response(obj, status)
+        return codec.json_response(_out(request, obj), status)
 
     async def get(
         self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
@@ -212,10 +235,11 @@ class ResourceHandlers:
             )
             table["metadata"] = meta
             return codec.json_response(table)
+        shown: scheme.Resource = request.get("addressed") or res
         body = (
-            b'{"kind":"' + res.list_kind.encode() + b'","apiVersion":"'
-            + res.api_version.encode() + b'","metadata":' + orjson.dumps(meta)
-            + b',"items":' + orjson.dumps(items) + b"}"
+            b'{"kind":"' + shown.list_kind.encode() + b'","apiVersion":"'
+            + shown.api_version.encode() + b'","metadata":' + orjson.dumps(meta)
+            + b',"items":' + orjson.dumps([_out(request, o) for o in items]) + b"}"
         )
         return web.Response(body=body, content_type="application/json")
 
@@ -242,13 +266,19 @@ class ResourceHandlers:
         stream = WatchStream(
             self.registry.store, res, res.prefix(namespace), match,
             table=table_fn, bookmarks=_flag(request.query, "allowWatchBookmarks"),
-            timeout=timeout, stopping=self.stopping,
+            timeout=timeout, stopping=self.stopping, transform=request.get("from_storage"),
         )
         return await stream.run(request, request.query.get("resourceVersion"))
 
     # -- writes --------------------------------------------------------------------------
 
     async def _decode(self, request: web.Request, res: scheme.Resource) -> JSON:
+        addressed: scheme.Resource | None = request.get("addressed")
+        obj = await self._decode_as(request, addressed or res)
+        to_storage = request.get("to_storage")
+        return to_storage(obj) if to_storage is not None else obj
+
+    async def _decode_as(self, request: web.Request, res: scheme.Resource) -> JSON:
         body = await codec.read_body(request)
         obj = codec.decode_object(body, request.headers.get("Content-Type", ""))
         kind = obj.get("kind")
@@ -324,7 +354,7 @@ class ResourceHandlers:
     ) -> web.Response:
         opts = await self._delete_options(request)
         obj = await self.registry.delete(res, namespace, name, opts)
-        return codec.json_response(obj)
+        return codec.json_response(_out(request, obj))
 
     async def delete_collection(
         self, request: web.Request, res: scheme.Resource, namespace: str | None
