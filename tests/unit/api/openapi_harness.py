@@ -10,11 +10,12 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from kubelite.api import openapi, scheme
+from kubelite.api import errors, openapi, patch, scheme
 
 DISCOVERY_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 TOKEN = "harness-token"
 REQUESTS = web.AppKey("requests", list[str])
+PODS = web.AppKey("pods", dict[str, dict[str, Any]])
 
 
 def _resource(res: scheme.Resource) -> dict[str, Any]:
@@ -92,8 +93,43 @@ def make_app() -> web.Application:
         return web.Response(body=body, content_type="application/json",
                             headers={"Cache-Control": "public, immutable"})
 
+    pods: dict[str, dict[str, Any]] = {}
+
+    def status(e: errors.StatusError) -> web.Response:
+        return web.Response(body=orjson.dumps(e.status()), status=e.code,
+                            content_type="application/json")
+
+    async def get_pod(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in pods:
+            return status(errors.not_found("pods", name))
+        return web.Response(body=orjson.dumps(pods[name]), content_type="application/json")
+
+    async def create_pod(request: web.Request) -> web.Response:
+        obj = orjson.loads(await request.read())
+        obj["metadata"].update(uid="u-1", resourceVersion="1")
+        pods[obj["metadata"]["name"]] = obj
+        return web.Response(body=orjson.dumps(obj), status=201,
+                            content_type="application/json")
+
+    async def patch_pod(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        requests.append(f"PATCH {request.content_type}")
+        try:
+            pods[name] = patch.apply_patch(request.headers["Content-Type"], pods[name],
+                                           await request.read(),
+                                           openapi.schema_for("", "v1", "Pod"))
+        except errors.StatusError as e:
+            return status(e)
+        return web.Response(body=orjson.dumps(pods[name]), content_type="application/json")
+
     app = web.Application(middlewares=[record])
     app[REQUESTS] = requests
+    app[PODS] = pods
+    item = "/api/v1/namespaces/{namespace}/pods/{name}"
+    app.router.add_get(item, get_pod)
+    app.router.add_patch(item, patch_pod)
+    app.router.add_post("/api/v1/namespaces/{namespace}/pods", create_pod)
     app.router.add_get("/version", version)
     app.router.add_get("/api", api)
     app.router.add_get("/apis", apis)

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp import web
-from openapi_harness import REQUESTS, TOKEN, make_app
+from openapi_harness import PODS, REQUESTS, TOKEN, make_app
 
 from kubelite.api import openapi, scheme
 
@@ -150,7 +150,7 @@ async def server(tmp_path: Path) -> Any:
         f"clusters:\n- name: t\n  cluster:\n    server: http://127.0.0.1:{port}\n"
         f"users:\n- name: t\n  user:\n    token: {TOKEN}\n"
         "contexts:\n- name: t\n  context:\n    cluster: t\n    user: t\n")
-    yield kubeconfig, tmp_path / "cache", runner.app[REQUESTS]
+    yield kubeconfig, tmp_path / "cache", runner.app[REQUESTS], runner.app[PODS]
     await runner.cleanup()
 
 
@@ -167,7 +167,7 @@ async def kubectl(kubeconfig: Path, cache: Path, *args: str) -> str:
 
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl not installed")
 async def test_kubectl_explain_restart_policy_shows_description_and_enum(server: Any) -> None:
-    kubeconfig, cache, requests = server
+    kubeconfig, cache, requests, _ = server
     out = await kubectl(kubeconfig, cache, "explain", "pods.spec.restartPolicy")
     assert "Restart policy for all containers within the pod" in out
     assert "ENUM:" in out
@@ -178,7 +178,7 @@ async def test_kubectl_explain_restart_policy_shows_description_and_enum(server:
 
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl not installed")
 async def test_kubectl_explain_deployment_spec_and_probe(server: Any) -> None:
-    kubeconfig, cache, _ = server
+    kubeconfig, cache, _, _ = server
     out = await kubectl(kubeconfig, cache, "explain", "deployment.spec")
     assert "GROUP:      apps" in out and "KIND:       Deployment" in out
     assert "template\t<PodTemplateSpec> -required-" in out
@@ -188,3 +188,40 @@ async def test_kubectl_explain_deployment_spec_and_probe(server: Any) -> None:
     assert "httpGet\t<HTTPGetAction>" in out
     out = await kubectl(kubeconfig, cache, "explain", "deploy.spec.strategy.type")
     assert "Recreate" in out and "RollingUpdate" in out
+
+
+POD_YAML = """apiVersion: v1
+kind: Pod
+metadata:
+  name: hello-world
+  labels: {app: hello}
+spec:
+  containers:
+  - name: hello-world
+    image: gcr.io/google-samples/hello-app:%s
+    env: %s
+  - name: sidecar
+    image: busybox
+"""
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl not installed")
+async def test_kubectl_apply_computes_smp_from_our_schemas_and_we_apply_it(
+        server: Any, tmp_path: Path) -> None:
+    kubeconfig, cache, requests, pods = server
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(POD_YAML % ("2.0", "[{name: A, value: '1'}, {name: B, value: '2'}]"))
+    out = await kubectl(kubeconfig, cache, "apply", "-f", str(manifest))
+    assert "pod/hello-world created" in out
+    # a field set by the server survives the three-way patch
+    pods["hello-world"]["spec"]["containers"][0]["imagePullPolicy"] = "IfNotPresent"
+    manifest.write_text(POD_YAML % ("1.0", "[{name: A, value: '1'}, {name: C, value: '3'}]"))
+    out = await kubectl(kubeconfig, cache, "apply", "-f", str(manifest))
+    assert "pod/hello-world configured" in out
+    assert "PATCH application/strategic-merge-patch+json" in requests
+    assert not any(r.startswith("/openapi/v2") for r in requests)
+    first, second = pods["hello-world"]["spec"]["containers"]
+    assert first["image"] == "gcr.io/google-samples/hello-app:1.0"
+    assert first["env"] == [{"name": "A", "value": "1"}, {"name": "C", "value": "3"}]
+    assert first["imagePullPolicy"] == "IfNotPresent"
+    assert second == {"name": "sidecar", "image": "busybox"}
