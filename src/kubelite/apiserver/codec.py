@@ -13,20 +13,14 @@ import yaml
 from aiohttp import web
 
 from kubelite.api import errors
+from kubelite.api.patch import media_type
 
 JSON = dict[str, Any]
 JSON_TYPE = "application/json"
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default limit on request bodies
 
-try:  # the C loader when PyYAML was built with libyaml
-    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _YamlLoader = yaml.SafeLoader
-
-
-def media_type(content_type: str) -> str:
-    """The bare media type of a Content-Type header (no parameters), lower-cased."""
-    return content_type.split(";", 1)[0].strip().lower()
+# the C loader when PyYAML was built with libyaml
+_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -79,17 +73,6 @@ def _decode_yaml(body: bytes) -> JSON:
     if not isinstance(value, dict):
         raise errors.bad_request("couldn't get version/kind; json parse error: not an object")
     return value
-
-
-def decode_any(body: bytes, content_type: str) -> Any:
-    """Decode JSON (or YAML) of any shape, for patch documents."""
-    mt = media_type(content_type)
-    try:
-        if mt.endswith("yaml"):
-            return yaml.load(body, Loader=_YamlLoader)
-        return orjson.loads(body)
-    except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
-        raise errors.bad_request(f"error decoding patch: {_json_error_text(exc)}") from None
 
 
 def _json_error_text(exc: Exception) -> str:

@@ -316,9 +316,10 @@ class Registry:
 
     async def _delete_now(self, res: scheme.Resource, key: str, current: JSON) -> JSON:
         try:
-            return await self.store.delete(
+            deleted: JSON = await self.store.delete(
                 key, expected_revision=int(current["metadata"]["resourceVersion"])
             )
+            return deleted
         except KeyNotFound:
             raise errors.not_found(
                 res.plural, current["metadata"].get("name", ""), res.group

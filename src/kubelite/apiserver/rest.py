@@ -325,15 +325,12 @@ class ResourceHandlers:
         self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str,
         subresource: str | None,
     ) -> web.Response:
-        content_type = codec.media_type(request.headers.get("Content-Type", ""))
+        content_type = request.headers.get("Content-Type", "")
         body = await codec.read_body(request)
-        document = codec.decode_any(body, content_type)
         validation_mode = request.query.get("fieldValidation", "Warn")
 
         def apply(current: JSON) -> JSON:
-            patched = patching.apply_patch(res, current, document, content_type)
-            if not isinstance(patched, dict):
-                raise errors.bad_request("the patch did not produce an object")
+            patched = patching.apply_patch(res, current, body, content_type)
             request["warnings"] = patching.check_fields(res, patched, validation_mode)
             return patched
 
@@ -403,21 +400,18 @@ class ResourceHandlers:
             return codec.json_response(to_scale(await self.registry.get(res, namespace, name)))
         if request.method not in ("PUT", "PATCH"):
             raise errors.method_not_allowed()
-        content_type = codec.media_type(request.headers.get("Content-Type", ""))
+        content_type = request.headers.get("Content-Type", "")
         body = await codec.read_body(request)
-        document = codec.decode_any(body, content_type)
 
         def apply(current: JSON) -> JSON:
             scale = to_scale(current)
             if request.method == "PUT":
-                if not isinstance(document, dict):
-                    raise errors.bad_request("the body must be a Scale object")
-                new_scale = document
-                rv = (document.get("metadata") or {}).get("resourceVersion")
+                new_scale = codec.decode_object(body, content_type)
+                rv = (new_scale.get("metadata") or {}).get("resourceVersion")
                 if rv and rv != current["metadata"]["resourceVersion"]:
                     raise errors.conflict(res.plural, name, res.group)
             else:
-                new_scale = patching.apply_patch(None, scale, document, content_type)
+                new_scale = patching.apply_patch(None, scale, body, content_type)
             replicas = (new_scale.get("spec") or {}).get("replicas")
             if not isinstance(replicas, int) or replicas < 0:
                 raise errors.invalid("Scale", name, [errors.Cause(
