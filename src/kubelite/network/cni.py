@@ -114,7 +114,7 @@ class CniNetwork:
         if previous is not None:  # a retried ADD: release what the last one took
             await self._delete(sandbox_id, previous)
         args = _cni_args(sandbox_id, pod_namespace, pod_name, pod_uid)
-        record = {
+        record: dict[str, Any] = {
             "netns": netns_path,
             "args": args,
             "portMappings": [dict(p) for p in port_mappings],
@@ -159,7 +159,7 @@ class CniNetwork:
 
     async def _delete(self, sandbox_id: str, record: Mapping[str, Any]) -> None:
         path = str(record.get("netns") or "")
-        ns = path if path and os.path.exists(path) else ""
+        ns = path if path and _exists(path) else ""
         conflist = self.config.conflist(self._ipam)
         prev = record.get("result")
         for plugin in reversed(conflist["plugins"]):
@@ -262,6 +262,10 @@ class CniNetwork:
                 return record
         except (FileNotFoundError, ValueError):
             return None
+
+
+def _exists(path: str) -> bool:
+    return os.path.exists(path)
 
 
 def _cni_args(sandbox_id: str, namespace: str, name: str, uid: str) -> str:

@@ -25,7 +25,7 @@ def netns_path(name: str) -> str:
 async def create(name: str) -> str:
     """Create the namespace with loopback down (the CNI loopback plugin brings it up)."""
     path = netns_path(name)
-    if os.path.exists(path):
+    if _exists(path):
         return path  # idempotent: an earlier attempt made it
     code, _, err = await run(["ip", "netns", "add", name])
     if code != 0:
@@ -35,11 +35,15 @@ async def create(name: str) -> str:
 
 async def delete(name: str) -> None:
     """Delete the namespace; no error if it does not exist."""
-    if not os.path.exists(netns_path(name)):
+    if not _exists(netns_path(name)):
         return
     code, _, err = await run(["ip", "netns", "delete", name])
-    if code != 0 and os.path.exists(netns_path(name)):
+    if code != 0 and _exists(netns_path(name)):
         raise NamespaceError(f"ip netns delete {name}: {err.decode(errors='replace').strip()}")
+
+
+def _exists(path: str) -> bool:
+    return os.path.lexists(path)
 
 
 def list_names(prefix: str) -> list[str]:

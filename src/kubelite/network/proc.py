@@ -11,7 +11,7 @@ async def run(
     *,
     stdin: bytes | None = None,
     env: Mapping[str, str] | None = None,
-    timeout: float = 60.0,
+    timeout: float = 60.0,  # noqa: ASYNC109
 ) -> tuple[int, bytes, bytes]:
     """(exit code, stdout, stderr) of argv; a missing program gives code 127."""
     try:

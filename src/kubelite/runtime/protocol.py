@@ -330,7 +330,7 @@ class ContainerRuntime(Protocol):
 
     async def start_container(self, container_id: str) -> None: ...
 
-    async def stop_container(self, container_id: str, timeout: float) -> None:
+    async def stop_container(self, container_id: str, timeout: float) -> None:  # noqa: ASYNC109
         """Stop signal (image StopSignal or SIGTERM), then SIGKILL after ``timeout``
         seconds; returns once exited. Idempotent."""
         ...
@@ -350,7 +350,7 @@ class ContainerRuntime(Protocol):
     ) -> list[ContainerStatus]: ...
 
     async def exec_sync(
-        self, container_id: str, cmd: Sequence[str], timeout: float | None = None
+        self, container_id: str, cmd: Sequence[str], timeout: float | None = None  # noqa: ASYNC109
     ) -> tuple[int, bytes, bytes]:
         """Run cmd in the container; (exit code, stdout, stderr). Raises ExecTimeout."""
         ...
