@@ -74,12 +74,12 @@ async def killall(root_dir: str, network: PodNetwork | None = None) -> int:
     rt = OciRuntime(root, network)
     killed = 0
     for cid, rec in crecs:
+        killed += rec is not None and _pid_alive(rec.pid)
         await _run(rt._runc_cmd("kill", cid, "KILL"))
         await _run(rt._runc_cmd("delete", "--force", cid))
         if rec is not None:
             for pid in (rec.pid, rec.conmon_pid):
                 if _pid_alive(pid):
-                    killed += pid == rec.pid
                     with contextlib.suppress(OSError):
                         os.kill(pid, signal.SIGKILL)
             cgroups.remove(rec.cgroup_path)

@@ -510,6 +510,7 @@ class OciRuntime:
                 raise InvalidStateError(
                     f"container {container_id[:12]} is {state.value}, not created"
                 )
+            started = _now()  # before: the process may exit before runc returns
             code, _, err = await _run(self._runc_cmd("start", container_id))
             if code != 0:
                 msg = _runc_error(err)
@@ -518,7 +519,7 @@ class OciRuntime:
                 self._save_c(rec)
                 await _run(self._runc_cmd("kill", container_id, "KILL"))
                 raise StartContainerError(msg)
-            rec.started_at = _now()
+            rec.started_at = started
             self._save_c(rec)
 
     def _exit_file(self, cid: str) -> str:

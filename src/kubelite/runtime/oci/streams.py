@@ -7,6 +7,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import signal
 import socket
 import struct
 import termios
@@ -146,6 +147,8 @@ class ExecSession:
         if self._master is not None:
             winsz = struct.pack("HHHH", height, width, 0, 0)
             fcntl.ioctl(self._master, termios.TIOCSWINSZ, winsz)
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGWINCH)
 
     async def wait(self) -> int:
         return await self.proc.wait()
@@ -173,44 +176,20 @@ async def start_exec(
             stderr=asyncio.subprocess.PIPE if stderr else asyncio.subprocess.DEVNULL,
         )
         return ExecSession(proc, tty=False)
-    os.makedirs(sock_dir, exist_ok=True)
-    path = os.path.join(sock_dir, f"c{os.getpid()}-{id(argv):x}.sock")
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
-    listener.bind(path)
-    listener.listen(1)
-    listener.setblocking(False)
-    loop = asyncio.get_running_loop()
-    cmd = [argv[0], *argv[1:]]
-    at = cmd.index("exec") + 1
-    cmd[at:at] = ["--tty", "--console-socket", path]
-    proc = await asyncio.create_subprocess_exec(
-        *cmd,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    # runc allocates the container's pty and copies between it and its own stdio, which
+    # is a pty of ours (runc puts it in raw mode and forwards SIGWINCH as resizes).
+    master, slave = os.openpty()
     try:
-        conn, _ = await asyncio.wait_for(loop.sock_accept(listener), 10)
-        with conn:
-            conn.setblocking(True)
-            _, fds, _, _ = await asyncio.to_thread(socket.recv_fds, conn, 4096, 1)
-    except (TimeoutError, OSError) as exc:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        err = b""
-        if proc.stderr is not None:
-            err = await proc.stderr.read()
-        await proc.wait()
-        raise ExecError(f"exec with a tty failed: {err.decode(errors='replace') or exc}") from exc
+        proc = await asyncio.create_subprocess_exec(
+            *argv[:argv.index("exec") + 1], "--tty", *argv[argv.index("exec") + 1:],
+            stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
+        )
+    except OSError as exc:
+        os.close(master)
+        raise ExecError(f"exec with a tty failed: {exc}") from exc
     finally:
-        listener.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-    if not fds:
-        raise ExecError("runc sent no console")
-    return ExecSession(proc, tty=True, master=fds[0], want_stdin=stdin)
+        os.close(slave)
+    return ExecSession(proc, tty=True, master=master, want_stdin=stdin)
 
 
 class AttachSession:
