@@ -24,9 +24,9 @@ from kubelite.runtime.oci.linux import mount_points_under
 from kubelite.runtime.protocol import (
     ContainerConfig,
     ContainerNotFound,
+    ContainerRuntime,
     ContainerState,
     ContainerStatus,
-    ContainerRuntime,
     ExecTimeout,
     ImageSpec,
     Mount,
@@ -86,7 +86,9 @@ def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
             link.symlink_to("busybox")
     for d in ("proc", "sys", "dev", "etc", "tmp", "data"):
         (root / d).mkdir(exist_ok=True)
-    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n")
+    (root / "etc" / "passwd").write_text(
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n"
+    )
     (root / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
     return root
 
@@ -110,6 +112,14 @@ async def runtime(tmp_path: Path, network: CniNetwork) -> AsyncIterator[OciRunti
     assert mount_points_under(rt.root) == []
     assert [n for n in os.listdir("/run/netns") if n.startswith(NETNS_PREFIX)] == []
     assert glob.glob(f"/sys/fs/cgroup/*/{CGROUP_ROOT}") == []
+
+
+def exists(path: str | Path) -> bool:
+    return os.path.exists(path)
+
+
+def read(path: str | Path) -> str:
+    return Path(path).read_text()
 
 
 def image(rootfs: Path) -> ImageSpec:
@@ -136,7 +146,9 @@ async def start(
     return cid
 
 
-async def wait_exited(rt: ContainerRuntime, cid: str, timeout: float = 10) -> ContainerStatus:
+async def wait_exited(
+    rt: ContainerRuntime, cid: str, timeout: float = 10  # noqa: ASYNC109
+) -> ContainerStatus:
     deadline = time.monotonic() + timeout
     while True:
         st = await rt.container_status(cid)
@@ -166,7 +178,7 @@ async def test_echo_logs_and_exit_zero(runtime: OciRuntime, busybox_rootfs: Path
     assert ("stderr", "F", "oops") in log_lines(st)
     assert st.started_at is not None and st.finished_at is not None
     assert st.created_at <= st.started_at <= st.finished_at
-    line = Path(st.log_path).read_text().splitlines()[0]
+    line = read(st.log_path).splitlines()[0]
     assert line.split(" ")[0][:4].isdigit() and "T" in line.split(" ")[0]
     await runtime.remove_pod_sandbox(sid)
     with pytest.raises(ContainerNotFound):
@@ -205,7 +217,7 @@ async def test_pod_shares_network_and_volume_reachable_from_host(
     st = await wait_exited(runtime, client)
     texts = [t for s, _, t in log_lines(st) if s == "stdout"]
     assert texts == ["shared", "shared", "web"]  # via localhost, via the volume, UTS
-    assert (shared / "x").read_text() == "shared\n"
+    assert read(shared / "x") == "shared\n"
     # from the host, through the bridge, to the pod IP
     reader, writer = await asyncio.open_connection(status.ip, 8080)
     writer.write(b"GET /x HTTP/1.0\r\n\r\n")
@@ -223,7 +235,7 @@ async def test_pod_shares_network_and_volume_reachable_from_host(
     await runtime.stop_pod_sandbox(sid)
     assert (await runtime.pod_sandbox_status(sid)).state == SandboxState.NOTREADY
     assert (await runtime.container_status(server)).state == ContainerState.EXITED
-    assert not os.path.exists(status.netns_path)
+    assert not exists(status.netns_path)
     await runtime.remove_pod_sandbox(sid)
 
 
@@ -250,7 +262,7 @@ async def test_stop_term_then_kill(runtime: OciRuntime, busybox_rootfs: Path,
                          "while true; do sleep 0.05; done")
     stubborn = await start(runtime, sid, sc, img, "stubborn", "exec sleep 1000")
     for _ in range(100):  # the trap must be installed before we signal
-        if Path((await runtime.container_status(polite)).log_path).read_text():
+        if read((await runtime.container_status(polite)).log_path):
             break
         await asyncio.sleep(0.02)
     t0 = time.monotonic()
@@ -328,15 +340,15 @@ async def test_killall_removes_everything(network: CniNetwork, busybox_rootfs: P
     netns = (await rt.pod_sandbox_status(sid)).netns_path
     cid = await start(rt, sid, sc, image(busybox_rootfs), "c", "exec sleep 1000")
     pid = (await rt.container_status(cid)).pid
-    assert pid is not None and os.path.exists(f"/proc/{pid}")
+    assert pid is not None and exists(f"/proc/{pid}")
     assert await killall(rt.root, network) == 1
     for _ in range(50):
-        if not os.path.exists(f"/proc/{pid}"):
+        if not exists(f"/proc/{pid}"):
             break
         await asyncio.sleep(0.02)
-    assert not os.path.exists(f"/proc/{pid}") or "Z" in Path(f"/proc/{pid}/stat").read_text()
-    assert not os.path.exists(netns)
+    assert not exists(f"/proc/{pid}") or "Z" in read(f"/proc/{pid}/stat")
+    assert not exists(netns)
     assert mount_points_under(rt.root) == []
     assert glob.glob(f"/sys/fs/cgroup/*/{CGROUP_ROOT}") == []
-    assert not os.path.exists(f"/sys/class/net/{BRIDGE}")
+    assert not exists(f"/sys/class/net/{BRIDGE}")
     assert await OciRuntime(rt.root, network).list_containers() == []
