@@ -352,3 +352,28 @@ async def test_killall_removes_everything(network: CniNetwork, busybox_rootfs: P
     assert glob.glob(f"/sys/fs/cgroup/*/{CGROUP_ROOT}") == []
     assert not exists(f"/sys/class/net/{BRIDGE}")
     assert await OciRuntime(rt.root, network).list_containers() == []
+
+
+async def test_attach_stdin_and_reopen_log(runtime: OciRuntime, busybox_rootfs: Path,
+                                           tmp_path: Path) -> None:
+    sc = pod(tmp_path, "attach")
+    sid = await runtime.run_pod_sandbox(sc)
+    cid = await start(runtime, sid, sc, image(busybox_rootfs), "echo",
+                      "while read line; do echo got $line; done; exit 9", stdin=True,
+                      stdin_once=True)
+    session = await runtime.attach(cid, stdin=True)
+    assert session.stdin is not None and session.stdout is not None
+    session.stdin.write(b"one\n")
+    await session.stdin.drain()
+    assert await asyncio.wait_for(session.stdout.read(), 5) == b"got one\n"
+    log_path = (await runtime.container_status(cid)).log_path
+    os.rename(log_path, log_path + ".1")  # what log rotation does
+    await runtime.reopen_container_log(cid)
+    session.stdin.write(b"two\n")
+    await session.stdin.drain()
+    assert await asyncio.wait_for(session.stdout.read(), 5) == b"got two\n"
+    session.stdin.close()  # EOF ends the read loop
+    assert await asyncio.wait_for(session.wait(), 10) == 9
+    await session.close()
+    assert [t for _, _, t in log_lines(await runtime.container_status(cid))] == ["got two"]
+    assert "got one" in read(log_path + ".1")
