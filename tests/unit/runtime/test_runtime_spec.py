@@ -102,6 +102,10 @@ def test_spec_shares_pod_namespaces_and_files() -> None:
     assert "/proc/kcore" in spec["linux"]["maskedPaths"]
     assert "/proc/sys" in spec["linux"]["readonlyPaths"]
     assert "HOSTNAME=web" in spec["process"]["env"]
+    host = spec_for(ContainerConfig(name="c", image=IMG),
+                    SandboxPaths(ipcns="/s/ipc", hostname="node1"))
+    assert {n["type"] for n in host["linux"]["namespaces"]} == {"pid", "mount", "ipc"}
+    assert "hostname" not in host
 
 
 def test_spec_clamps_to_host_limits_and_maps_resources() -> None:

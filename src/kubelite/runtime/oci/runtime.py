@@ -498,7 +498,9 @@ class OciRuntime:
             detail = _read_text(os.path.join(cdir, "conmon.err"))
             raise CreateContainerError(f"conmon failed: {data!r} {detail}") from None
         if pid < 0:
-            raise CreateContainerError(str(doc.get("message", "runc create failed")).strip())
+            raise CreateContainerError(
+                _runc_error(str(doc.get("message", "runc create failed")).encode())
+            )
         conmon_pid = _read_text(os.path.join(cdir, "conmon.pid"))
         return pid, int(conmon_pid) if conmon_pid.isdigit() else 0
 

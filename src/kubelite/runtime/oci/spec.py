@@ -267,7 +267,7 @@ def build_spec(
             **{str(k): str(v) for k, v in config.annotations.items()},
         },
     }
-    if sandbox.hostname and not sandbox.utsns:
+    if sandbox.hostname and not sandbox.utsns and sandbox.netns:  # host network: host's name
         spec["hostname"] = sandbox.hostname
     return spec
 
