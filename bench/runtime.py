@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from kubelite.network import BridgeNetworkConfig, CniNetwork  # noqa: E402
-from kubelite.runtime.oci import OciRuntime, killall  # noqa: E402
-from kubelite.runtime.protocol import (  # noqa: E402
+from kubelite.network import BridgeNetworkConfig, CniNetwork
+from kubelite.runtime.oci import OciRuntime, killall
+from kubelite.runtime.protocol import (
     ContainerConfig,
     ContainerState,
     ImageSpec,
