@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import contextlib
 import logging
 import shutil
 from collections.abc import Awaitable, Callable, Iterable
@@ -200,7 +199,8 @@ class ImageService:
 
     # ---- remove and import -----------------------------------------------------
     async def remove(self, ref: str) -> None:
-        """Remove one reference; the image (and content only it used) goes with its last."""
+        """Remove a tag, or (by digest or id, or its last tag) the image with the content
+        no other image uses. Raises ImageInUse for an image a container uses."""
         await self.start()
         key = ref if ref.startswith("sha256:") else str(parse(ref))
         async with self._gc:
@@ -210,7 +210,7 @@ class ImageService:
             if rec is None:
                 raise ImageNotFound(f"image {ref!r} not found")
             refs = await asyncio.to_thread(self.store.refs)
-            last = key == rec.id or [r for r, i in refs.items() if i == rec.id] == [key]
+            last = self.store.deletes_image(refs, key, rec.id)
             if last and rec.id in set(self._in_use()):
                 raise ImageInUse(f"image {ref} ({rec.id}) is used by a container")
             await asyncio.to_thread(self.store.remove_ref, key)
@@ -247,17 +247,12 @@ def _forget(tasks: dict[str, asyncio.Task[None]], key: str, task: asyncio.Task[N
 
 
 async def _all(aws: Iterable[Awaitable[None]]) -> None:
-    """Run all; on the first failure cancel the rest and raise it."""
-    tasks = [asyncio.ensure_future(a) for a in aws]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for t in tasks:
-            t.cancel()
-        with contextlib.suppress(BaseException):
-            await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-
+    """Run all to the end, then raise the first failure: when a pull fails, no download or
+    unpack it started is still running."""
+    results = await asyncio.gather(*aws, return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
 
 
 async def import_folder(service: ImageService, folder: str | Path) -> list[Image]:

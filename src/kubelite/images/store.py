@@ -210,24 +210,31 @@ class ContentStore:
             self._save(doc)
 
     def remove_ref(self, ref: str) -> ImageRecord | None:
-        """Drop one reference; if it was the image's last, drop the image and every blob
-        and layer no other image uses. Returns the image if it was deleted."""
+        """Drop a tag; when it was the image's last tag, or ``ref`` is a digest reference or
+        an image id, drop the image with all its references and every blob and layer no
+        other image uses. Returns the image if it was deleted."""
         with self._locked():
             doc = self._load()
-            image_id = doc["refs"].pop(ref, None)
-            if image_id is None and ref in doc["images"]:
-                image_id = ref
-                for r in [r for r, i in doc["refs"].items() if i == image_id]:
-                    del doc["refs"][r]
+            image_id = doc["refs"].get(ref) or (ref if ref in doc["images"] else None)
             if image_id is None:
                 raise ImageNotFound(f"image {ref!r} not found")
-            removed: ImageRecord | None = None
-            if image_id not in doc["refs"].values():
-                removed = ImageRecord.from_json(doc["images"].pop(image_id))
+            if not self.deletes_image(doc["refs"], ref, image_id):
+                del doc["refs"][ref]
+                self._save(doc)
+                return None
+            for r in [r for r, i in doc["refs"].items() if i == image_id]:
+                del doc["refs"][r]
+            removed = ImageRecord.from_json(doc["images"].pop(image_id))
             self._save(doc)
-            if removed is not None:
-                self._release(removed, doc)
+            self._release(removed, doc)
             return removed
+
+    @staticmethod
+    def deletes_image(refs: dict[str, str], ref: str, image_id: str) -> bool:
+        """Whether removing ``ref`` removes the image itself (see :meth:`remove_ref`)."""
+        if ref == image_id or "@" in ref:
+            return True
+        return not any(i == image_id and "@" not in r and r != ref for r, i in refs.items())
 
     def _release(self, rec: ImageRecord, doc: dict[str, Any]) -> None:
         others = [ImageRecord.from_json(v) for v in doc["images"].values()]
