@@ -27,6 +27,7 @@ from kubelite.images.unpack import unpack_layer
 
 log = logging.getLogger(__name__)
 PARALLEL_LAYERS = 4
+UNREFERENCED_GRACE = 3600.0  # content of an interrupted pull is kept this long for a retry
 
 
 class ImageService:
@@ -56,7 +57,7 @@ class ImageService:
         """Drop what a crashed process left half-done. Idempotent."""
         if not self._started:
             await asyncio.to_thread(self.store.clean_tmp)
-            await asyncio.to_thread(self.store.prune)
+            await asyncio.to_thread(self.store.prune, None, UNREFERENCED_GRACE)
             self._started = True
 
     async def close(self) -> None:

@@ -11,9 +11,9 @@ Invariants: a file under ``blobs/`` always has the digest in its name (written t
 verified, then renamed); a directory under ``layers/`` is always a complete layer (unpacked
 in ``tmp/``, then renamed); ``index.json`` is replaced atomically and names only images whose
 blobs and layers are all present. So a process killed at any point leaves a consistent store;
-what it leaves behind is at worst unreferenced content, which :meth:`ContentStore.prune`
-removes. Blobs and layers are shared between images and deleted when the last image that
-references them is removed.
+what it leaves behind is at worst complete but unreferenced content, which the next pull
+reuses and :meth:`ContentStore.prune` removes once it is old. Blobs and layers are shared
+between images and deleted when the last image that references them is removed.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import fcntl
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -265,10 +266,12 @@ class ContentStore:
             self._save(doc)
 
     # ---- maintenance ---------------------------------------------------------
-    def prune(self, keep: set[str] | None = None) -> int:
+    def prune(self, keep: set[str] | None = None, min_age: float = 0.0) -> int:
         """Delete blobs and layers no image references (left by an interrupted pull),
-        except the digests in ``keep`` (content of pulls in progress). Returns the count."""
+        except the digests in ``keep`` (content of pulls in progress) and content committed
+        less than ``min_age`` seconds ago (a retried pull reuses it). Returns the count."""
         keep = keep or set()
+        cutoff = time.time() - min_age
         with self._locked():
             recs = [ImageRecord.from_json(v) for v in self._load()["images"].values()]
             kept = {d.split(":", 1)[1] for d in keep}
@@ -276,11 +279,11 @@ class ContentStore:
             layers = {_hex(x.diff_id) for r in recs for x in r.layers} | kept
             n = 0
             for p in self.blob_dir.iterdir():
-                if p.name not in blobs:
+                if p.name not in blobs and p.lstat().st_ctime <= cutoff:
                     p.unlink(missing_ok=True)
                     n += 1
             for p in self.layer_dir.iterdir():
-                if p.name not in layers:
+                if p.name not in layers and p.lstat().st_ctime <= cutoff:
                     self._delete_layer("sha256:" + p.name)
                     n += 1
             return n
