@@ -1,0 +1,3 @@
+"""Shared pytest plugins: the local test-image registry (``image_registry`` fixture)."""
+
+pytest_plugins = ["kubelite.testing.images_fixture"]
