@@ -80,7 +80,7 @@ def pod(name: str, *containers: JSON, init: list[JSON] | None = None,
             "metadata": {"name": name, "namespace": "default"}, "spec": s}
 
 
-async def eventually(fn: Callable[[], Any], timeout: float = 5.0) -> Any:
+async def eventually(fn: Callable[[], Any], timeout: float = 5.0) -> Any:  # noqa: ASYNC109
     deadline = asyncio.get_running_loop().time() + timeout
     last: Any = None
     while asyncio.get_running_loop().time() < deadline:
