@@ -295,7 +295,7 @@ class Registry:
                     return await self._delete_now(res, key, current)
                 except RevisionConflict:
                     continue
-            new = deep_copy(current)
+            new: JSON = deep_copy(current)
             nmeta = new["metadata"]
             now = self.clock()
             if nmeta.get("deletionTimestamp"):
