@@ -113,7 +113,7 @@ def stamp(obj: JSON, revision: int) -> JSON:
 @dataclass(eq=False)
 class _Op:
     kind: Literal["create", "update", "delete", "call"]
-    future: asyncio.Future[Any]
+    future: asyncio.Future[Any] | None
     key: str = ""
     obj: JSON | None = None
     expected: int | None = None
@@ -124,7 +124,7 @@ class _Op:
 class _Done:
     """What the writer hands back to the loop after one transaction."""
 
-    results: list[tuple[asyncio.Future[Any], Any]] = field(default_factory=list)
+    results: list[tuple[asyncio.Future[Any] | None, Any]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     compact_revision: int | None = None
 
@@ -148,6 +148,8 @@ class SQLiteStore:
         max_batch: int = 1000,
         watch_queue: int = 100_000,
         readers: int = 2,
+        checkpoint_interval: float = 0.1,
+        wal_limit_frames: int = 4096,
     ) -> None:
         self.path = Path(path)
         self.compact_interval = compact_interval
@@ -156,6 +158,8 @@ class SQLiteStore:
         self.max_batch = max_batch
         self.watch_queue = watch_queue
         self._readers = readers
+        self.checkpoint_interval = checkpoint_interval
+        self.wal_limit_frames = wal_limit_frames
         self._rev = 0
         self._compact_rev = 0
         self._hub = Hub()
@@ -167,6 +171,8 @@ class SQLiteStore:
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._compactor: asyncio.Task[None] | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._stop_checkpoints = threading.Event()
         self._open = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -192,6 +198,12 @@ class SQLiteStore:
         self._writer.start()
         self._rev, self._compact_rev = await ready
         self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="sqlite-read")
+        self._stop_checkpoints.clear()
+        self._checkpointer = threading.Thread(
+            target=self._checkpointer_main, name=f"sqlite-checkpoint:{self.path.name}"
+        )
+        self._checkpointer.daemon = True
+        self._checkpointer.start()
         self._open = True
         if self.compact_interval > 0:
             self._compactor = asyncio.create_task(self._compact_forever())
@@ -206,6 +218,10 @@ class SQLiteStore:
                 await self._compactor
             self._compactor = None
         self._hub.end_all()
+        self._stop_checkpoints.set()
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.join)
+            self._checkpointer = None
         self._queue.put(None)
         if self._writer is not None:
             await asyncio.to_thread(self._writer.join)
@@ -244,6 +260,25 @@ class SQLiteStore:
             raise StorageError("store is closed")
         return await self._loop.run_in_executor(self._pool, lambda: fn(self._reader()))
 
+    # -- checkpoints -------------------------------------------------------------------------
+
+    def _checkpointer_main(self) -> None:
+        """Copy the WAL into the database beside the writer (PASSIVE checkpoints do not
+        block writes), so commits seldom pay for a checkpoint. The WAL restarts from its
+        beginning at the first write after a checkpoint caught up; should that not happen
+        before it reaches ``wal_limit_frames`` pages, the writer's own automatic
+        checkpoint copies the little that is left, so the WAL stays near that size."""
+        try:
+            conn = self._connect()
+        except sqlite3.Error as e:
+            log.error("checkpointer cannot open %s: %s", self.path, e)
+            return
+        while not self._stop_checkpoints.wait(self.checkpoint_interval):
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as e:
+                log.warning("checkpoint failed: %s", e)
+
     # -- the writer thread -----------------------------------------------------------------
 
     def _writer_main(self, ready: asyncio.Future[tuple[int, int]]) -> None:
@@ -254,7 +289,10 @@ class SQLiteStore:
             if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
                 raise StorageError(f"{self.path}: cannot use WAL mode")
             conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes on a new file
-            conn.execute("PRAGMA journal_size_limit = 67108864")
+            conn.execute(f"PRAGMA journal_size_limit = {self.wal_limit_frames * 4096}")
+            # Checkpoints run beside the writer (see _checkpointer_main); the writer's own
+            # (PASSIVE) checkpoint is a safety net that finds little left to copy.
+            conn.execute(f"PRAGMA wal_autocheckpoint = {self.wal_limit_frames}")
             conn.executescript(_SCHEMA)
             head = conn.execute(_HEAD).fetchone()[0]
             compacted = conn.execute(_COMPACTED).fetchone()[0]
@@ -375,6 +413,7 @@ class SQLiteStore:
     async def _submit(self, op: _Op) -> Any:
         if not self._open:
             raise StorageError("store is closed")
+        assert op.future is not None
         self._queue.put(op)
         return await op.future
 
@@ -561,6 +600,10 @@ def _compact_to(hi: int) -> Callable[[sqlite3.Connection], _Compaction]:
 
 def _checkpoint(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA incremental_vacuum")
+    _truncate(conn)
+
+
+def _truncate(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
@@ -573,8 +616,8 @@ def _event(row: tuple[int, str, int, int, bytes, bytes | None]) -> Event:
     return Event("DELETED" if deleted else "MODIFIED", key, rev, obj, prev_obj)
 
 
-def _settle(fut: asyncio.Future[Any], value: Any) -> None:
-    if fut.done():
+def _settle(fut: asyncio.Future[Any] | None, value: Any) -> None:
+    if fut is None or fut.done():
         return
     if isinstance(value, BaseException):
         fut.set_exception(value)

@@ -81,7 +81,8 @@ async def test_list_of_many_namespaces_is_in_key_order() -> None:
         listed = await cache.list("/registry/core/pods/")
         assert listed.keys == sorted(listed.keys) and len(listed.keys) == 201
         partial = await cache.list("/registry/core/pods/ns1/p1")
-        assert partial.keys == sorted(k for k in listed.keys if k.startswith(
-            "/registry/core/pods/ns1/p1"))
+        assert partial.keys == sorted(
+            k for k in listed.keys if k.startswith("/registry/core/pods/ns1/p1")
+        )
     finally:
         await cache.close()
