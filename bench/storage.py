@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
+import gc
 import os
 import statistics
 import sys
@@ -88,11 +88,38 @@ POD: dict[str, Any] = {
 }
 
 
+_POD_JSON = orjson.dumps(POD)
+
+
 def pod(name: str, **extra: Any) -> dict[str, Any]:
-    out = copy.deepcopy(POD)
+    out: dict[str, Any] = orjson.loads(_POD_JSON)
     out["metadata"]["name"] = name
     out.update(extra)
     return out
+
+
+class GCPauses:
+    """Records how long the collector stopped the process, by generation."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        elif info["generation"] == 2:
+            self.pauses.append(time.perf_counter() - self._start)
+
+    def take(self) -> float:
+        """The longest full collection since the last call, in ms."""
+        out = max(self.pauses, default=0.0) * 1e3
+        self.pauses.clear()
+        return out
+
+
+GC = GCPauses()
 
 
 def spread(values: list[float], fmt: str = "{:.0f}") -> str:
@@ -126,12 +153,12 @@ def creates(
     async def run(store: Store) -> tuple[float, float, float]:
         per = total // clients
         latencies: list[float] = []
-        objs = [[pod(f"c{c}-{i}") for i in range(per)] for c in range(clients)]
         interval = clients / rate if rate else 0.0
         begin = time.perf_counter()
 
         async def client(c: int) -> None:
-            for i, obj in enumerate(objs[c]):
+            for i in range(per):
+                obj = pod(f"c{c}-{i}")  # as a server decodes each request's body
                 if interval:
                     delay = begin + (i + c / clients) * interval - time.perf_counter()
                     if delay > 0:
@@ -242,8 +269,8 @@ async def main() -> None:
         "",
         "### Creates",
         "",
-        "| store | clients | creates/s | p50 ms | p99 ms |",
-        "|---|---|---|---|---|",
+        "| store | clients | creates/s | p50 ms | p99 ms | longest full GC, ms |",
+        "|---|---|---|---|---|---|",
     ]
     setups = [
         ("WatchCache(SQLite), synchronous=NORMAL", cached("NORMAL")),
@@ -252,16 +279,20 @@ async def main() -> None:
     ]
     for label, make in setups:
         for clients in (1, 8, 32):
+            GC.take()
             runs = [await with_store(make, creates(clients, n)) for _ in range(args.repeat)]
             rate, p50, p99 = zip(*runs, strict=True)
             row = f"| {label} | {clients} | {spread(list(rate))} | "
-            row += f"{spread(list(p50), '{:.2f}')} | {spread(list(p99), '{:.2f}')} |"
+            row += f"{spread(list(p50), '{:.2f}')} | {spread(list(p99), '{:.2f}')} | "
+            row += f"{GC.take():.0f} |"
             lines.append(row)
             print(row, file=sys.stderr)
+    GC.take()
     runs = [await with_store(cached(), creates(32, n, 4000)) for _ in range(args.repeat)]
     rate, p50, p99 = zip(*runs, strict=True)
     row = f"| WatchCache(SQLite), paced to 4,000/s | 32 | {spread(list(rate))} | "
-    row += f"{spread(list(p50), '{:.2f}')} | {spread(list(p99), '{:.2f}')} |"
+    row += f"{spread(list(p50), '{:.2f}')} | {spread(list(p99), '{:.2f}')} | "
+    row += f"{GC.take():.0f} |"
     lines.append(row)
     print(row, file=sys.stderr)
     lines += [
