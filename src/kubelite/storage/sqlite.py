@@ -31,6 +31,8 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -132,8 +134,10 @@ class _Done:
 class SQLiteStore:
     """A :class:`~kubelite.storage.interface.Store` in one SQLite file.
 
-    ``keep_revisions`` revisions are kept behind the newest one; every ``compact_interval``
-    seconds older superseded rows are deleted. ``watch_queue`` bounds each watcher's queue.
+    Every ``compact_interval`` seconds, history is compacted up to the newest revision that
+    is at least ``keep_revisions`` behind the newest one and, when ``keep_seconds`` is set,
+    was already written ``keep_seconds`` ago (so a list's continue token stays valid that
+    long). ``watch_queue`` bounds each watcher's queue.
     Objects in events and list results are shared: treat them as read-only; ``create``,
     ``update``, ``delete`` and ``get`` return objects the caller owns.
     """
@@ -144,6 +148,7 @@ class SQLiteStore:
         *,
         compact_interval: float = 60,
         keep_revisions: int = 10_000,
+        keep_seconds: float = 0,
         synchronous: Synchronous = "NORMAL",
         max_batch: int = 1000,
         watch_queue: int = 100_000,
@@ -154,6 +159,8 @@ class SQLiteStore:
         self.path = Path(path)
         self.compact_interval = compact_interval
         self.keep_revisions = keep_revisions
+        self.keep_seconds = keep_seconds
+        self._marks: deque[tuple[float, int]] = deque()  # (monotonic time, revision)
         self.synchronous = synchronous
         self.max_batch = max_batch
         self.watch_queue = watch_queue
@@ -258,7 +265,10 @@ class SQLiteStore:
     async def _read(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         if not self._open or self._pool is None or self._loop is None:
             raise StorageError("store is closed")
-        return await self._loop.run_in_executor(self._pool, lambda: fn(self._reader()))
+        try:
+            return await self._loop.run_in_executor(self._pool, lambda: fn(self._reader()))
+        except sqlite3.Error as e:
+            raise StorageError(f"{self.path}: {e}") from e
 
     # -- checkpoints -------------------------------------------------------------------------
 
@@ -543,11 +553,25 @@ class SQLiteStore:
         await self._submit(_Op("call", self._future(), call=_checkpoint))
         return self._compact_rev
 
+    def _compaction_target(self, now: float) -> int:
+        """The revision the periodic compaction may go up to at time ``now``."""
+        target = self._rev - self.keep_revisions
+        if self.keep_seconds > 0:
+            marks = self._marks
+            marks.append((now, self._rev))
+            oldest: tuple[float, int] | None = None
+            while marks and marks[0][0] <= now - self.keep_seconds:
+                oldest = marks.popleft()
+            if oldest is not None:
+                marks.appendleft(oldest)  # still the newest mark old enough
+            target = min(target, oldest[1] if oldest is not None else 0)
+        return target
+
     async def _compact_forever(self) -> None:
         while True:
             await asyncio.sleep(self.compact_interval)
             try:
-                await self.compact()
+                await self.compact(self._compaction_target(time.monotonic()))
             except StorageError as e:
                 log.warning("compaction failed: %s", e)
 

@@ -36,7 +36,7 @@ async def test_slow_watcher_gets_its_queue_then_ends() -> None:
             await cache.create(key(i), pod(i))
         got = [ev.revision async for ev in slow]
         assert got == [1, 2, 3, 4, 5]
-        assert slow.overflowed  # type: ignore[attr-defined]
+        assert slow.overflowed
         assert seen == list(range(1, 21))
         assert cache.watchers == 1
         fast.close()
