@@ -19,8 +19,10 @@ Invariants:
 - Compaction to revision C keeps exactly the state at C and every row after C: it deletes
   rows superseded by a row at or before C and deletion rows at or before C. Watches and
   lists may start from any revision >= C (``oldest_revision``).
-- The WAL is checkpointed (TRUNCATE) after each compaction and kept under
-  ``journal_size_limit``; freed pages are returned with incremental vacuum.
+- The WAL stays bounded: a checkpointer thread copies it into the database beside the
+  writer, the writer's own checkpoint caps it near ``wal_limit_frames`` pages, and it is
+  truncated after each compaction; pages freed by compaction are returned with
+  incremental vacuum.
 """
 
 from __future__ import annotations
@@ -624,10 +626,6 @@ def _compact_to(hi: int) -> Callable[[sqlite3.Connection], _Compaction]:
 
 def _checkpoint(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA incremental_vacuum")
-    _truncate(conn)
-
-
-def _truncate(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
