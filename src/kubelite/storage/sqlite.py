@@ -625,7 +625,7 @@ def _compact_to(hi: int) -> Callable[[sqlite3.Connection], _Compaction]:
 
 
 def _checkpoint(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA incremental_vacuum")
+    conn.execute("PRAGMA incremental_vacuum").fetchall()  # each step frees one page
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
