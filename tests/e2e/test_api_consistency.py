@@ -81,6 +81,7 @@ def _create_stream_then_kill(server: ServerProcess, acked: list[str]) -> None:
     async def run() -> None:
         async with session(server) as http:
             stop = asyncio.Event()
+            enough = asyncio.Event()
 
             async def creator(c: int) -> None:
                 i = 0
@@ -94,12 +95,13 @@ def _create_stream_then_kill(server: ServerProcess, acked: list[str]) -> None:
                             if resp.status == 201:
                                 await resp.read()
                                 acked.append(name)
+                                if len(acked) >= 300:
+                                    enough.set()
                     except (aiohttp.ClientError, ConnectionError):
                         return
 
             async def killer() -> None:
-                while len(acked) < 300:
-                    await asyncio.sleep(0.01)
+                await enough.wait()
                 await asyncio.to_thread(server.kill)
                 stop.set()
 
