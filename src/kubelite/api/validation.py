@@ -603,18 +603,20 @@ def _template_restart_always(template: Any, path: str, kind_word: str, errs: Err
         errs.not_supported(f"{path}.spec.restartPolicy", policy, ["Always"])
     deadline = _d(spec, "activeDeadlineSeconds")
     if deadline is not None:
-        name = "DaemonSet" if kind_word == "daemonset" else "ReplicaSet"
-        errs.invalid(f"{path}.spec.activeDeadlineSeconds", deadline,
-                     f"activeDeadlineSeconds in {name} is not Supported")
+        if kind_word == "daemonset":
+            errs.forbidden(f"{path}.spec.activeDeadlineSeconds",
+                           "activeDeadlineSeconds in DaemonSet is not Supported")
+        else:
+            errs.invalid(f"{path}.spec.activeDeadlineSeconds", deadline,
+                         "activeDeadlineSeconds in ReplicaSet is not Supported")
 
 
 def _validate_daemonset_spec(obj: JSON, errs: Errors) -> None:
     spec = _dict(obj, "spec")
     selector = spec.get("selector")
-    if not isinstance(selector, dict):
-        errs.required("spec.selector")
-    else:
-        _validate_label_selector(selector, "spec.selector", errs)
+    # Unlike Deployments and ReplicaSets, a missing selector is reported only as the
+    # template mismatch below (a nil selector matches nothing).
+    _validate_label_selector(selector, "spec.selector", errs)
     try:
         sel = label_selector_from_dict(selector if isinstance(selector, dict) else None)
     except errors.StatusError:
