@@ -10,8 +10,6 @@ Objects handed out may be shared with the watch cache: callers never mutate them
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +18,7 @@ from typing import Any
 import orjson
 
 from kubelite.api import errors, scheme, validation
+from kubelite.api.meta import generate_name, new_uid
 from kubelite.api.meta_time import Clock, rfc3339, utcnow
 from kubelite.storage.interface import (
     JSON,
@@ -32,18 +31,12 @@ from kubelite.storage.interface import (
 
 # Kinds whose metadata.generation counts spec changes (as their strategies do upstream).
 GENERATION_KINDS = frozenset({"Deployment", "ReplicaSet", "DaemonSet"})
-_GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _MAX_RETRIES = 16
 
 
 def deep_copy(obj: Any) -> Any:
     """A deep copy of a JSON value (objects from the cache are shared, never mutated)."""
     return orjson.loads(orjson.dumps(obj))
-
-
-def generate_name(prefix: str) -> str:
-    """``prefix`` plus five random characters from Kubernetes' alphabet."""
-    return prefix + "".join(secrets.choice(_GENERATE_ALPHABET) for _ in range(5))
 
 
 def has_status(res: scheme.Resource) -> bool:
@@ -148,7 +141,7 @@ class Registry:
         for field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
                       "selfLink"):
             meta.pop(field, None)
-        meta["uid"] = str(uuid.uuid4())
+        meta["uid"] = new_uid()
         meta["creationTimestamp"] = rfc3339(self.clock())
         if res.kind in GENERATION_KINDS:
             meta["generation"] = 1
