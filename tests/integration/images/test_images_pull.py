@@ -279,3 +279,17 @@ async def test_remove_counts_references(registry: FakeRegistry, tmp_path: Path) 
         assert svc.store.refs() == {}
         with pytest.raises(ImageNotFound):
             await svc.remove("other:v1")
+
+
+async def test_a_transfer_cut_short_resumes_with_a_range_request(registry: FakeRegistry,
+                                                                 tmp_path: Path) -> None:
+    manifest = orjson.loads(registry.manifests[("library/app", "v1")][0])
+    layer = manifest["layers"][0]
+    registry.faults[layer["digest"]] = "truncate-once"
+    async with service(registry, tmp_path) as svc:
+        img = await svc.pull("app:v1")
+        assert (img.layer_dirs[0] / "etc/passwd").exists()
+        assert registry.blob_gets[layer["digest"]] == 2
+        ((digest, offset),) = registry.range_gets
+        assert digest == layer["digest"] and 0 < offset < layer["size"]
+        assert svc.store.fsck() == []
