@@ -247,6 +247,8 @@ async def test_concurrent_pulls_download_each_blob_once(registry: FakeRegistry,
         a, b, c = await asyncio.gather(svc.pull("app:v1"), svc.pull("docker.io/library/app:v1"),
                                        svc.pull(f"app@{digest}"))
         assert a.id == b.id == c.id
+        assert await svc.status(f"app:v1@{digest}") == a
+        assert await svc.status(f"docker.io/library/app@{digest}") == a
         for layer in manifest["layers"]:
             assert registry.blob_gets[layer["digest"]] == 1
         assert registry.blob_gets[manifest["config"]["digest"]] == 1
