@@ -173,10 +173,19 @@ class RegistryClient:
         return raw, mf.sniff_media_type(raw, header_mt), digest
 
     async def _read_all(self, repo: Repo, resp: aiohttp.ClientResponse, limit: int) -> bytes:
+        """The whole body, refusing more than ``limit`` bytes."""
+        parts: list[bytes] = []
+        size = 0
         try:
-            return await resp.content.read(limit + 1)
+            async for chunk in resp.content.iter_any():
+                size += len(chunk)
+                if size > limit:
+                    raise ImageError(f"a manifest at {repo.endpoint.host} is larger than "
+                                     f"{limit} bytes")
+                parts.append(chunk)
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise self._unavailable(repo, exc) from exc
+        return b"".join(parts)
 
     # ---- blobs -----------------------------------------------------------------
     async def fetch_blob(self, repo: Repo, desc: mf.Descriptor, dest: Path,
