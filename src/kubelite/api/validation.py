@@ -714,6 +714,29 @@ def _validate_secret(obj: JSON, errs: Errors) -> None:
             errs.required("data[tls.key]")
 
 
+_IMMUTABLE_SET = "field is immutable when `immutable` is set"
+
+
+def _validate_immutable_data(new: JSON, old: JSON, fields: tuple[str, ...],
+                             errs: Errors) -> None:
+    """ConfigMaps and Secrets marked ``immutable: true`` keep their data."""
+    if old.get("immutable") is not True:
+        return
+    if new.get("immutable") is not True:
+        errs.forbidden("immutable", _IMMUTABLE_SET)
+    for name in fields:
+        if (new.get(name) or {}) != (old.get(name) or {}):
+            errs.forbidden(name, _IMMUTABLE_SET)
+
+
+def _secret_data(obj: JSON) -> JSON:
+    """Secret data with stringData folded in (as the API stores it)."""
+    data = dict(_dict(obj, "data"))
+    for k, v in _dict(obj, "stringData").items():
+        data[k] = base64.b64encode(str(v).encode()).decode()
+    return data
+
+
 _SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]
 
 
@@ -805,8 +828,16 @@ def validate(resource: Resource | str, obj: JSON, old: JSON | None = None,
             _validate_selector_immutable(obj, old, errs)
     elif plural == "configmaps":
         _validate_config_map(obj, errs)
+        if old is not None:
+            _validate_immutable_data(obj, old, ("data", "binaryData"), errs)
     elif plural == "secrets":
         _validate_secret(obj, errs)
+        if old is not None:
+            old_type, new_type = _str(old, "type") or "Opaque", _str(obj, "type") or "Opaque"
+            if new_type != old_type:
+                errs.invalid("type", new_type, FIELD_IMMUTABLE_MSG)
+            _validate_immutable_data({**obj, "data": _secret_data(obj)},
+                                     {**old, "data": _secret_data(old)}, ("data",), errs)
     elif plural == "services":
         _validate_service(obj, errs)
     return errs.causes
