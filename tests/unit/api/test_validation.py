@@ -467,3 +467,36 @@ def test_secret_type_is_immutable() -> None:
     new = {**old, "type": "kubernetes.io/tls"}
     assert triples(validate("secrets", new, old)) == [
         ("FieldValueInvalid", "type", 'Invalid value: "kubernetes.io/tls": field is immutable')]
+
+
+EVENT_META = {"name": "web.17a", "namespace": "default"}
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ({"involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"},
+          "reason": "Pulled", "message": "ok"}, []),
+        ({"involvedObject": {"kind": "Node", "name": "n1"}, "reason": "Starting"}, []),
+        ({"involvedObject": {"kind": "Pod", "name": "web", "namespace": "other"}},
+         [("FieldValueInvalid", "involvedObject.namespace",
+           'Invalid value: "other": does not match event.namespace')]),
+        ({"involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"},
+          "eventTime": "2026-11-25T10:00:00.000000Z", "reason": "Pulled",
+          "reportingComponent": "kubelet", "reportingInstance": "n1", "action": "Pull"}, []),
+        ({"involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"},
+          "eventTime": "2026-11-25T10:00:00.000000Z"},
+         [("FieldValueRequired", "reportingComponent", "Required value"),
+          ("FieldValueInvalid", "reportingComponent",
+           'Invalid value: "": name part must be non-empty'),
+          ("FieldValueInvalid", "reportingComponent", f'Invalid value: "": {QNAME}'),
+          ("FieldValueRequired", "reportingInstance", "Required value"),
+          ("FieldValueRequired", "action", "Required value"),
+          ("FieldValueRequired", "reason", "Required value")]),
+        ({"regarding": {"kind": "Pod", "name": "web", "namespace": "default"},
+          "eventTime": "2026-11-25T10:00:00.000000Z", "reason": "Pulled", "note": "ok",
+          "reportingController": "kubelet", "reportingInstance": "n1", "action": "Pull"}, []),
+    ],
+)
+def test_events(event: dict[str, Any], expected: list[tuple[str, str, str]]) -> None:
+    assert triples(validate("events", {"metadata": EVENT_META, **event})) == expected
