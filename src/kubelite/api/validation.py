@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -459,8 +460,6 @@ def _spec_diff(old: Any, new: Any, path: str, out: list[str]) -> None:
 
 
 def _json(v: Any) -> str:
-    import json
-
     return "<unset>" if v is None else json.dumps(v, sort_keys=True)
 
 
