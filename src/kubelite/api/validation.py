@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -347,6 +348,25 @@ def _validate_mounts(mounts: list[Any], volumes: set[str], path: str, errs: Erro
         points.add(mount_path)
 
 
+_ENV_NAME = re.compile(r"^[\x20-\x3c\x3e-\x7e]+$")
+_PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
+
+
+def _validate_probe(probe: JSON, kind: str, path: str, errs: Errors) -> None:
+    """One handler, non-negative timings, successThreshold 1 for liveness and startup."""
+    handlers = [h for h in _PROBE_HANDLERS if _d(probe, h) is not None]
+    if not handlers:
+        errs.required(path, "must specify a handler type")
+    elif len(handlers) > 1:
+        errs.forbidden(f"{path}.{handlers[1]}", "may not specify more than 1 handler type")
+    for field in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds",
+                  "successThreshold", "failureThreshold"):
+        _validate_nonnegative(_int(probe, field), f"{path}.{field}", errs)
+    success = _int(probe, "successThreshold")
+    if kind != "readinessProbe" and success is not None and success != 1:
+        errs.invalid(f"{path}.successThreshold", success, "must be 1")
+
+
 def _validate_container_common(ctr: Any, volumes: set[str], path: str, errs: Errors) -> None:
     name = _str(ctr, "name")
     if not name:
@@ -360,8 +380,16 @@ def _validate_container_common(ctr: Any, volumes: set[str], path: str, errs: Err
         errs.not_supported(f"{path}.imagePullPolicy", pull, _PULL_POLICIES)
     _validate_ports(_list(ctr, "ports"), f"{path}.ports", errs)
     for i, env in enumerate(_list(ctr, "env")):
-        if not _str(env, "name"):
+        env_name = _str(env, "name")
+        if not env_name:
             errs.required(f"{path}.env[{i}].name")
+        elif not _ENV_NAME.match(env_name):
+            errs.invalid(f"{path}.env[{i}].name", env_name,
+                         "a valid environment variable name must consist only of printable "
+                         "ASCII characters other than '='")
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        if isinstance(_d(ctr, probe), dict):
+            _validate_probe(_dict(ctr, probe), probe, f"{path}.{probe}", errs)
     _validate_mounts(_list(ctr, "volumeMounts"), volumes, f"{path}.volumeMounts", errs)
 
 
