@@ -20,6 +20,7 @@ pytestmark = pytest.mark.e2e
 
 DATA = Path(__file__).parent.parent / "data" / "invalid"
 CASES = sorted(DATA.glob("*.yaml"))
+MANIFESTS = {p: yaml.safe_load(p.read_text()) for p in CASES}
 
 
 def expectations(path: Path) -> list[str]:
@@ -43,7 +44,7 @@ async def http(server: ServerProcess) -> AsyncIterator[aiohttp.ClientSession]:
 async def test_invalid_manifest_is_refused_with_field_causes(
     http: aiohttp.ClientSession, path: Path
 ) -> None:
-    obj = yaml.safe_load(path.read_text())
+    obj = MANIFESTS[path]
     res = scheme.by_kind(obj["apiVersion"], obj["kind"])
     assert res is not None
     base = "/api/v1" if not res.group else f"/apis/{res.group}/{res.version}"
