@@ -1,5 +1,5 @@
-"""Shared fixtures: a real kubelite server process and the real kubectl; the local
-test-image registry (``image_registry`` fixture)."""
+"""Shared fixtures: a real kubelite server process, the real kubectl, and (as a plugin)
+the local test-image registry (``image_registry``)."""
 
 from __future__ import annotations
 

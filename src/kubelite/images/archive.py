@@ -8,6 +8,7 @@ An archive may be plain, gzip or zstd compressed.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import shutil
 import tarfile
@@ -21,7 +22,7 @@ from kubelite.images import manifest as mf
 from kubelite.images.errors import ArchiveError, ImageError
 from kubelite.images.reference import parse
 from kubelite.images.store import ContentStore, ImageRecord, LayerRecord
-from kubelite.images.unpack import ZSTD_MAGIC, compression_of, unpack_layer
+from kubelite.images.unpack import GZIP_MAGIC, ZSTD_MAGIC, compression_of, unpack_layer
 
 REF_NAME = "org.opencontainers.image.ref.name"
 CONTAINERD_NAME = "io.containerd.image.name"
@@ -37,11 +38,17 @@ def import_archive(store: ContentStore, path: Path, name: str | None = None
     scratch: Path | None = None
     try:
         with open(path, "rb") as f:
-            if f.read(4) == ZSTD_MAGIC:
+            magic = f.read(4)
+            if magic == ZSTD_MAGIC or magic.startswith(GZIP_MAGIC):
+                # decompressed once to a scratch file: members are read in any order
                 scratch = store.temp_file()
                 f.seek(0)
                 with open(scratch, "wb") as out:
-                    zstandard.ZstdDecompressor().copy_stream(f, out)
+                    if magic == ZSTD_MAGIC:
+                        zstandard.ZstdDecompressor().copy_stream(f, out)
+                    else:
+                        with gzip.GzipFile(fileobj=f) as gz:
+                            shutil.copyfileobj(gz, out, 1 << 20)
                 plain = scratch
         try:
             tar = tarfile.open(plain, "r:*")
@@ -56,7 +63,7 @@ def import_archive(store: ContentStore, path: Path, name: str | None = None
                 return _import_docker(store, tar, members, path, name)
             raise ArchiveError(f"{path}: neither an OCI archive (oci-layout, index.json) nor "
                                f"a docker archive (manifest.json)")
-    except (tarfile.TarError, EOFError, zstandard.ZstdError) as exc:
+    except (tarfile.TarError, EOFError, zstandard.ZstdError, gzip.BadGzipFile) as exc:
         raise ArchiveError(f"{path}: damaged archive: {exc}") from exc
     finally:
         if scratch is not None:

@@ -173,26 +173,35 @@ class RegistryClient:
         return raw, mf.sniff_media_type(raw, header_mt), digest
 
     async def _read_all(self, repo: Repo, resp: aiohttp.ClientResponse, limit: int) -> bytes:
+        """The whole body, refusing more than ``limit`` bytes."""
+        parts: list[bytes] = []
+        size = 0
         try:
-            return await resp.content.read(limit + 1)
+            async for chunk in resp.content.iter_any():
+                size += len(chunk)
+                if size > limit:
+                    raise ImageError(f"a manifest at {repo.endpoint.host} is larger than "
+                                     f"{limit} bytes")
+                parts.append(chunk)
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise self._unavailable(repo, exc) from exc
+        return b"".join(parts)
 
     # ---- blobs -----------------------------------------------------------------
     async def fetch_blob(self, repo: Repo, desc: mf.Descriptor, dest: Path,
                          progress: Progress | None = None) -> None:
-        """Download a blob to ``dest`` (a temp path), verified; resumes a transfer cut short.
+        """Download a blob to ``dest`` (a temp path), verified; a transfer cut short is
+        resumed with a Range request (or restarted if the registry ignores ranges).
 
         On any failure ``dest`` does not exist afterwards.
         """
-        h = [hashlib.sha256()]
-        done = 0
         f = await asyncio.to_thread(open, dest, "wb")
+        t = _Transfer(f)
         try:
             try:
                 for attempt in range(self.timeouts.attempts):
                     try:
-                        done = await self._blob_once(repo, desc, f, h, done, progress)
+                        await self._blob_once(repo, desc, t, progress)
                         break
                     except RegistryUnavailable:
                         if attempt + 1 >= self.timeouts.attempts:
@@ -200,10 +209,10 @@ class RegistryClient:
                         await asyncio.sleep(0.1 * (attempt + 1))
             finally:
                 await asyncio.to_thread(f.close)
-            if done != desc.size:
+            if t.done != desc.size:
                 raise DigestMismatch(f"blob {desc.digest} from {repo.endpoint.host}: got "
-                                     f"{done} bytes, expected {desc.size}")
-            got = "sha256:" + h[0].hexdigest()
+                                     f"{t.done} bytes, expected {desc.size}")
+            got = "sha256:" + t.hash.hexdigest()
             if got != desc.digest:
                 raise DigestMismatch(f"blob {desc.digest} from {repo.endpoint.host} has "
                                      f"digest {got}: corrupted in transit or in the registry")
@@ -211,39 +220,34 @@ class RegistryClient:
             await asyncio.to_thread(dest.unlink, missing_ok=True)
             raise
 
-    async def _blob_once(self, repo: Repo, desc: mf.Descriptor, f: Any, h: list[Any],
-                         done: int, progress: Progress | None) -> int:
+    async def _blob_once(self, repo: Repo, desc: mf.Descriptor, t: _Transfer,
+                         progress: Progress | None) -> None:
         url = f"{repo.base}/blobs/{desc.digest}"
-        headers = {"Range": f"bytes={done}-"} if done else {}
+        headers = {"Range": f"bytes={t.done}-"} if t.done else {}
         async with self._request(repo, "GET", url, headers) as resp:
             if resp.status == 404:
                 raise ImageNotFound(f"blob {desc.digest} not found in {repo.path} at "
                                     f"{repo.endpoint.host}")
             self._check_status(repo, resp, f"blob {desc.digest}")
-            if done and resp.status != 206:  # no range support: start again
-                await asyncio.to_thread(f.seek, 0)
-                await asyncio.to_thread(f.truncate)
-                h[0] = hashlib.sha256()
-                done = 0
+            if t.done and resp.status != 206:  # no range support: start again
+                await asyncio.to_thread(t.restart)
             try:
                 async for chunk in resp.content.iter_chunked(CHUNK):
-                    done += len(chunk)
-                    if done > desc.size:
+                    if t.done + len(chunk) > desc.size:
                         raise DigestMismatch(
                             f"blob {desc.digest} from {repo.endpoint.host} is larger than "
                             f"the {desc.size} bytes the manifest says")
-                    await asyncio.to_thread(_consume, h[0], f, chunk)
+                    await asyncio.to_thread(t.add, chunk)
                     if progress is not None:
-                        progress(desc.digest, done, desc.size)
+                        progress(desc.digest, t.done, desc.size)
             except (TimeoutError, aiohttp.ClientError) as exc:
                 raise RegistryUnavailable(
                     f"transfer of blob {desc.digest} from {repo.endpoint.host} was cut short "
-                    f"after {done} of {desc.size} bytes: {_describe(exc)}") from exc
-        if done < desc.size:
+                    f"after {t.done} of {desc.size} bytes: {_describe(exc)}") from exc
+        if t.done < desc.size:
             raise RegistryUnavailable(f"transfer of blob {desc.digest} from "
-                                      f"{repo.endpoint.host} ended after {done} of "
+                                      f"{repo.endpoint.host} ended after {t.done} of "
                                       f"{desc.size} bytes")
-        return done
 
     # ---- HTTP with auth --------------------------------------------------------
     def _request(self, repo: Repo, method: str, url: str,
@@ -342,9 +346,24 @@ class RegistryClient:
         return RegistryUnavailable(f"cannot reach {repo.endpoint.url}: {_describe(exc)}")
 
 
-def _consume(h: Any, f: Any, chunk: bytes) -> None:
-    h.update(chunk)
-    f.write(chunk)
+class _Transfer:
+    """A blob download in progress: the file, the running hash, the bytes so far."""
+
+    def __init__(self, f: Any) -> None:
+        self.f = f
+        self.hash = hashlib.sha256()
+        self.done = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.hash.update(chunk)
+        self.f.write(chunk)
+        self.done += len(chunk)
+
+    def restart(self) -> None:
+        self.f.seek(0)
+        self.f.truncate()
+        self.hash = hashlib.sha256()
+        self.done = 0
 
 
 def _describe(exc: BaseException) -> str:

@@ -21,6 +21,7 @@ A rewrite applies to the repository path at the mirror endpoints only. Settings 
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import ssl
 from dataclasses import dataclass, field
@@ -86,18 +87,27 @@ class Endpoint:
         return repo
 
     def ssl_context(self) -> ssl.SSLContext | bool:
+        """What aiohttp's ``ssl=`` wants: True for default verification, else a context."""
         if not self.url.startswith("https://"):
             return True
         t = self.tls
         if not (t.insecure_skip_verify or t.ca_file or t.cert_file):
             return True
+        return _ssl_context(t)
+
+
+@functools.lru_cache(maxsize=32)
+def _ssl_context(t: TLSConfig) -> ssl.SSLContext:
+    try:
         ctx = ssl.create_default_context(cafile=t.ca_file or None)
         if t.insecure_skip_verify:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
         if t.cert_file:
             ctx.load_cert_chain(t.cert_file, t.key_file or None)
-        return ctx
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"registries.yaml tls settings {t}: {exc}") from exc
+    return ctx
 
 
 def _go_repl(repl: str) -> str:

@@ -78,7 +78,7 @@ class ImageService:
         return await asyncio.to_thread(self._status, ref)
 
     def _status(self, ref: str) -> Image | None:
-        key = ref if ref.startswith("sha256:") else str(parse(ref))
+        key = store_key(ref)
         rec = self.store.resolve(key)
         return self._image(rec, self.store.refs()) if rec else None
 
@@ -203,7 +203,7 @@ class ImageService:
         """Remove a tag, or (by digest or id, or its last tag) the image with the content
         no other image uses. Raises ImageInUse for an image a container uses."""
         await self.start()
-        key = ref if ref.startswith("sha256:") else str(parse(ref))
+        key = store_key(ref)
         async with self._gc:
             while self._pulls:
                 await asyncio.wait(list(self._pulls.values()))
@@ -226,6 +226,15 @@ class ImageService:
             recs = await asyncio.to_thread(import_archive, self.store, Path(path), name)
         refs = await asyncio.to_thread(self.store.refs)
         return [self._image(r, refs) for r in recs]
+
+
+def store_key(ref: str) -> str:
+    """The index key for a reference: ``name@digest`` if it has a digest, else ``name:tag``;
+    an image id (``sha256:...``) is its own key."""
+    if ref.startswith("sha256:"):
+        return ref
+    r = parse(ref)
+    return f"{r.name}@{r.digest}" if r.digest else f"{r.name}:{r.tag}"
 
 
 async def _coalesce(tasks: dict[str, asyncio.Task[None]], key: str,

@@ -46,29 +46,46 @@ def compression_of(path: Path) -> str:
 
 def _gunzip(f: BinaryIO) -> Iterator[bytes]:
     d = zlib.decompressobj(wbits=31)
+    fresh = True  # no byte of the current member seen yet
     while True:
         chunk = f.read(CHUNK)
         if not chunk:
             break
         while chunk:
+            fresh = False
             yield d.decompress(chunk)
             if d.eof:  # concatenated gzip members
                 chunk = d.unused_data
                 d = zlib.decompressobj(wbits=31)
+                fresh = True
             else:
                 chunk = b""
     tail = d.flush()
     if tail:
         yield tail
+    if not fresh and not d.eof:
+        raise zlib.error("truncated gzip stream")
 
 
 def _unzstd(f: BinaryIO) -> Iterator[bytes]:
-    reader = zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True)
+    dctx = zstandard.ZstdDecompressor()
+    d = dctx.decompressobj()
+    fresh = True
     while True:
-        chunk = reader.read(CHUNK)
+        chunk = f.read(CHUNK)
         if not chunk:
-            return
-        yield chunk
+            break
+        while chunk:
+            fresh = False
+            yield d.decompress(chunk)
+            if d.eof:  # concatenated frames
+                chunk = d.unused_data
+                d = dctx.decompressobj()
+                fresh = True
+            else:
+                chunk = b""
+    if not fresh and not d.eof:
+        raise zstandard.ZstdError("truncated zstd stream")
 
 
 def _plain(f: BinaryIO) -> Iterator[bytes]:

@@ -2,7 +2,8 @@
 
 It serves images built in memory (:func:`layer_tar`, :meth:`FakeRegistry.add_image`) on
 127.0.0.1 and can misbehave per blob or manifest: serve corrupted bytes, cut a transfer
-short, stall, answer 401 without a token endpoint, or demand a bearer token or basic auth.
+short (always, or once: ``truncate-once``; it serves byte ranges to resume), stall, answer
+401 without a token endpoint, or demand a bearer token or basic auth.
 ``blob_gets`` counts blob downloads per digest.
 """
 
@@ -100,6 +101,7 @@ class FakeRegistry:
     stall: float = 5.0
     blob_gets: Counter[str] = field(default_factory=Counter)
     manifest_gets: Counter[str] = field(default_factory=Counter)
+    range_gets: list[tuple[str, int]] = field(default_factory=list)  # (digest, offset)
     host: str = ""
     url: str = ""
     _tokens: set[str] = field(default_factory=set)
@@ -237,10 +239,19 @@ class FakeRegistry:
             return web.json_response({"errors": [{"code": "BLOB_UNKNOWN"}]}, status=404)
         self.blob_gets[digest] += 1
         fault = self.faults.get(digest, "")
+        if fault == "truncate-once":
+            self.faults[digest] = "truncate-then-ok"
+            fault = "truncate"
         if fault == "corrupt":
             data = bytes([data[0] ^ 0xFF]) + data[1:]
-        resp = web.StreamResponse(headers={"Docker-Content-Digest": digest,
-                                           "Content-Type": "application/octet-stream"})
+        status, start = 200, 0
+        rng = request.headers.get("Range", "")
+        if rng.startswith("bytes=") and rng.endswith("-"):
+            status, start = 206, int(rng[6:-1])
+            self.range_gets.append((digest, start))
+        resp = web.StreamResponse(status=status, headers={
+            "Docker-Content-Digest": digest, "Content-Type": "application/octet-stream"})
+        data = data[start:]
         resp.content_length = len(data)
         await resp.prepare(request)
         half = len(data) // 2

@@ -134,7 +134,7 @@ async def test_import_oci_and_docker_archives_without_a_registry(
     # a folder of archives imported at start, once
     folder = tmp_path / "airgap"
     folder.mkdir()
-    shutil.copy(oci_archive, folder / "hello.tar")
+    (folder / "hello.tar.gz").write_bytes(gzip.compress(oci_archive.read_bytes()))
     shutil.copy(docker_archive, folder / "busybox.tar")
     (folder / "notes.txt").write_text("ignored")
     async with ImageService(tmp_path / "data2", offline) as svc:

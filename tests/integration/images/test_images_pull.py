@@ -247,6 +247,8 @@ async def test_concurrent_pulls_download_each_blob_once(registry: FakeRegistry,
         a, b, c = await asyncio.gather(svc.pull("app:v1"), svc.pull("docker.io/library/app:v1"),
                                        svc.pull(f"app@{digest}"))
         assert a.id == b.id == c.id
+        assert await svc.status(f"app:v1@{digest}") == a
+        assert await svc.status(f"docker.io/library/app@{digest}") == a
         for layer in manifest["layers"]:
             assert registry.blob_gets[layer["digest"]] == 1
         assert registry.blob_gets[manifest["config"]["digest"]] == 1
@@ -279,3 +281,17 @@ async def test_remove_counts_references(registry: FakeRegistry, tmp_path: Path) 
         assert svc.store.refs() == {}
         with pytest.raises(ImageNotFound):
             await svc.remove("other:v1")
+
+
+async def test_a_transfer_cut_short_resumes_with_a_range_request(registry: FakeRegistry,
+                                                                 tmp_path: Path) -> None:
+    manifest = orjson.loads(registry.manifests[("library/app", "v1")][0])
+    layer = manifest["layers"][0]
+    registry.faults[layer["digest"]] = "truncate-once"
+    async with service(registry, tmp_path) as svc:
+        img = await svc.pull("app:v1")
+        assert (img.layer_dirs[0] / "etc/passwd").exists()
+        assert registry.blob_gets[layer["digest"]] == 2
+        ((digest, offset),) = registry.range_gets
+        assert digest == layer["digest"] and 0 < offset < layer["size"]
+        assert svc.store.fsck() == []

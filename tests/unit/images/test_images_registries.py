@@ -66,3 +66,19 @@ def test_default_endpoint_can_be_disabled() -> None:
         {"mirrors": {"docker.io": {"endpoint": ["http://127.0.0.1:1"]}},
          "default_endpoint": False})
     assert [e.url for e in cfg.endpoints("docker.io")] == ["http://127.0.0.1:1"]
+
+
+def test_tls_settings_make_ssl_contexts(tmp_path: Path) -> None:
+    import ssl
+
+    cfg = RegistryConfig.from_dict({
+        "mirrors": {"docker.io": {"endpoint": ["https://m.example", "http://plain.example"]}},
+        "configs": {"m.example": {"tls": {"insecure_skip_verify": True}}}})
+    secure, plain, hub = cfg.endpoints("docker.io")
+    ctx = secure.ssl_context()
+    assert isinstance(ctx, ssl.SSLContext) and ctx.verify_mode == ssl.CERT_NONE
+    assert plain.ssl_context() is True and hub.ssl_context() is True
+    bad = RegistryConfig.from_dict({"configs": {"gcr.io": {"tls": {
+        "ca_file": str(tmp_path / "missing.pem")}}}})
+    with pytest.raises(ConfigError, match=r"missing\.pem"):
+        bad.endpoints("gcr.io")[0].ssl_context()
