@@ -199,7 +199,9 @@ class Registry:
             result = mutate(deep_copy(current))
             desired: JSON = await result if isinstance(result, Awaitable) else result
             new = self._prepare_update(res, desired, current, subresource)
-            causes = validation.validate(res, new, current)
+            # a binding sets spec.nodeName, which a pod update may not (as in kube-apiserver,
+            # the binding subresource is not an update)
+            causes = validation.validate(res, new, current) if subresource != "binding" else []
             if causes:
                 raise errors.invalid(res.kind, name, causes, res.group)
             if new == current or dry_run:
