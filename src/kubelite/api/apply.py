@@ -172,14 +172,12 @@ def apply(live: JSON | None, config: JSON, *, manager: str, force: bool,
         last = previous.fields if previous is not None else None
         managed[key] = mf.Entry(config_set, api_version, previous.time if previous else None)
         new = _prune(merged, managed, key, last, schema)
-        snapshot = {k: mf.Entry(set(e.fields), e.api_version, e.time) for k, e in managed.items()}
         _, conflicts = mf.update_others(old, new, managed, key, schema, keep, force)
         if conflicts and not force and manager == "kubectl" and live is not None:
             allowed = _allowed_by_last_applied(live, schema)
             remaining = {k: v - allowed for k, v in conflicts.items() if v - allowed}
-            if not remaining:
-                managed = snapshot
-                _, conflicts = mf.update_others(old, new, managed, key, schema, keep, True)
+            if not remaining:  # conflicts leave ``managed`` as it was: redo with force
+                mf.update_others(old, new, managed, key, schema, keep, True)
                 conflicts = {}
             else:
                 conflicts = remaining
