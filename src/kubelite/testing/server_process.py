@@ -19,6 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 _URL = re.compile(r"API server listening on (\S+)")
+# The source tree this module was imported from: the server subprocess runs the same code
+# (a worktree's, not whatever copy of kubelite is installed).
+_SRC = str(Path(__file__).resolve().parents[2])
 
 
 class ServerProcess:
@@ -48,7 +51,9 @@ class ServerProcess:
         ]
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1",
+                 "PYTHONPATH": os.pathsep.join(
+                     p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p)},
         )
         threading.Thread(target=self._read, daemon=True).start()
         if not self._ready.wait(timeout):
