@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from kubelite.api import errors
+from kubelite.api import errors, quantity
 from kubelite.api.image_refs import default_pull_policy
 from kubelite.api.scheme import Resource
 
@@ -126,6 +126,13 @@ def _probe(probe: JSON) -> None:
         _default_ptr(grpc, "service", "")
 
 
+def _resource_lists(requirements: JSON | None) -> None:
+    """``SetDefaults_ResourceList``: limits and requests rounded up to 1m, canonical."""
+    for key in ("limits", "requests"):
+        if (resources := _child(requirements, key)) is not None:
+            quantity.canonicalize_list(resources)
+
+
 def _container(ctr: JSON) -> None:
     if _unset(ctr, "imagePullPolicy"):
         image = ctr.get("image")
@@ -136,7 +143,8 @@ def _container(ctr: JSON) -> None:
         _default(port, "protocol", "TCP")
     for env in _items(ctr, "env"):
         _field_ref(_child(env, "valueFrom"))
-    _ensure(ctr, "resources")
+    resources = _ensure(ctr, "resources")
+    _resource_lists(resources)
     for name in ("livenessProbe", "readinessProbe", "startupProbe"):
         probe = _child(ctr, name)
         if probe is not None:
@@ -164,6 +172,12 @@ def _volume(vol: JSON) -> None:
     claim = _child(_child(vol, "ephemeral"), "volumeClaimTemplate")
     if (claim_spec := _child(claim, "spec")) is not None:
         _default_ptr(claim_spec, "volumeMode", "Filesystem")
+        _resource_lists(_child(claim_spec, "resources"))
+    empty_dir = _child(vol, "emptyDir")
+    if empty_dir is not None and isinstance(empty_dir.get("sizeLimit"), (str, int, float)):
+        size = quantity.canonical(empty_dir["sizeLimit"])
+        if size is not None:
+            empty_dir["sizeLimit"] = size
     if (iscsi := _child(vol, "iscsi")) is not None:
         _default(iscsi, "iscsiInterface", "default")
     if (rbd := _child(vol, "rbd")) is not None:
@@ -199,6 +213,8 @@ def default_pod_spec(spec: JSON) -> None:
     for key in ("initContainers", "containers", "ephemeralContainers"):
         for ctr in _items(spec, key):
             _container(ctr)
+    if (overhead := _child(spec, "overhead")) is not None:
+        quantity.canonicalize_list(overhead)
 
 
 def _pod_only(spec: JSON) -> None:
@@ -375,6 +391,9 @@ def _node(obj: JSON) -> None:
         capacity = status.get("capacity")
         if isinstance(capacity, dict):
             status["allocatable"] = dict(capacity)
+    for key in ("capacity", "allocatable"):
+        if (resources := _child(status, key)) is not None:
+            quantity.canonicalize_list(resources)
 
 
 def _lease(obj: JSON) -> None:

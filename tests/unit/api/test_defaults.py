@@ -401,3 +401,27 @@ def test_default_toleration_seconds(given: list[JSON], added: list[str]) -> None
     for t in tolerations[len(given):]:
         assert t == {"key": t["key"], "operator": "Exists", "effect": "NoExecute",
                      "tolerationSeconds": 300}
+
+
+# -- quantities ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("given", "shown"), [
+    ("500m", "500m"), ("0.5", "500m"), ("1", "1"), (2, "2"), (0.25, "250m"),
+    ("1000", "1k"), ("1500", "1500"), ("1.5k", "1500"), ("1000000", "1M"),
+    ("1024Mi", "1Gi"), ("1.5Gi", "1536Mi"), ("0.5Gi", "512Mi"), ("1000Mi", "1000Mi"),
+    ("2048Ki", "2Mi"), ("512Ki", "512Ki"), ("100Ki", "100Ki"), ("0.5Ki", "512"),
+    ("128974848", "128974848"), ("129e6", "129e6"), ("12e3", "12e3"), ("1e3", "1e3"),
+    ("0.0001", "1m"), ("100n", "1m"), ("1.0001", "1001m"), ("0", "0"),
+    ("1.5x", "1.5x"),  # not a quantity: left for validation
+])
+def test_resource_quantities_are_rounded_and_canonical(given: Any, shown: str) -> None:
+    out = defaulted(POD, pod(one_container(resources={"limits": {"memory": given}})))
+    resources = out["spec"]["containers"][0]["resources"]
+    assert resources["limits"]["memory"] == shown
+    assert resources["requests"]["memory"] == shown
+
+
+def test_empty_dir_size_limit_is_canonical() -> None:
+    spec = {**one_container(), "volumes": [{"name": "v", "emptyDir": {"sizeLimit": "1024Mi"}}]}
+    out = defaulted(POD, pod(spec))
+    assert out["spec"]["volumes"][0]["emptyDir"] == {"sizeLimit": "1Gi"}
