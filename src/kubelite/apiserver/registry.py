@@ -106,7 +106,7 @@ class Registry:
         name = meta.get("name") or ""
         if res.namespaced:
             meta["namespace"] = namespace
-            await self._require_namespace(namespace or "", res)
+            await self._require_namespace(namespace or "", res, name)
         else:
             meta.pop("namespace", None)
         obj["kind"] = res.kind
@@ -164,7 +164,7 @@ class Registry:
             if exc.code not in (403, 404, 409):
                 raise
 
-    async def _require_namespace(self, namespace: str, res: scheme.Resource) -> None:
+    async def _require_namespace(self, namespace: str, res: scheme.Resource, name: str) -> None:
         ns_res = scheme.lookup("", "v1", "namespaces")
         assert ns_res is not None
         ns = await self.store.get(ns_res.key(None, namespace))
@@ -173,9 +173,9 @@ class Registry:
         if ns.get("metadata", {}).get("deletionTimestamp"):
             raise errors.StatusError(
                 403, "Forbidden",
-                f'{res.plural} "{"" }" is forbidden: unable to create new content in namespace '
+                f'{res.plural} "{name}" is forbidden: unable to create new content in namespace '
                 f"{namespace} because it is being terminated",
-                {"kind": res.plural},
+                {"name": name, "kind": res.plural},
             )
 
     def _prepare_create(self, res: scheme.Resource, obj: JSON) -> None:
@@ -253,7 +253,7 @@ class Registry:
             meta = new["metadata"]
             if (
                 meta.get("deletionTimestamp")
-                and not meta.get("finalizers")
+                and not _pending_finalizers(new)
                 and (res.kind != "Pod" or meta.get("deletionGracePeriodSeconds") == 0)
             ):
                 return await self._delete_now(res, key, current)
@@ -281,12 +281,6 @@ class Registry:
             else:
                 meta.pop(field, None)
         meta["resourceVersion"] = old_meta["resourceVersion"]
-        if res.kind == "Namespace" and subresource is None:
-            # spec.finalizers change only through the finalize subresource
-            finalizers = (old.get("spec") or {}).get("finalizers")
-            spec = new.get("spec")
-            if isinstance(spec, dict) and finalizers is not None:
-                spec["finalizers"] = finalizers
         if has_status(res):
             if subresource == "status":
                 for k in list(new):
@@ -332,8 +326,14 @@ class Registry:
                     f"{opts.precondition_rv}, ResourceVersion in object meta: "
                     f"{meta.get('resourceVersion')}",
                 )
+            if res.kind == "Namespace" and name in PROTECTED_NAMESPACES:
+                raise errors.StatusError(
+                    403, "Forbidden",
+                    f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                    {"name": name, "kind": "namespaces"},
+                )
             grace = self._grace_period(res, current, opts)
-            if grace == 0 and not meta.get("finalizers"):
+            if grace == 0 and not _pending_finalizers(current):
                 if opts.dry_run:
                     return current
                 try:
@@ -349,6 +349,8 @@ class Registry:
                     return current
             nmeta["deletionTimestamp"] = rfc3339(now + timedelta(seconds=grace))
             nmeta["deletionGracePeriodSeconds"] = grace
+            if res.kind == "Namespace":
+                new.setdefault("status", {})["phase"] = "Terminating"
             if opts.dry_run:
                 return new
             try:
@@ -383,6 +385,17 @@ class Registry:
             return max(0, opts.grace_period_seconds)
         value = spec.get("terminationGracePeriodSeconds")
         return int(value) if value is not None else 30
+
+
+PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
+
+
+def _pending_finalizers(obj: JSON) -> bool:
+    """Whether anything still holds the object back from deletion (metadata finalizers, or
+    a namespace's spec.finalizers)."""
+    if obj["metadata"].get("finalizers"):
+        return True
+    return obj.get("kind") == "Namespace" and bool((obj.get("spec") or {}).get("finalizers"))
 
 
 def qos_class(spec: JSON) -> str:

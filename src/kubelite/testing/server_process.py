@@ -18,10 +18,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import kubelite
+
 _URL = re.compile(r"API server listening on (\S+)")
-# The source tree this module was imported from: the server subprocess runs the same code
-# (a worktree's, not whatever copy of kubelite is installed).
-_SRC = str(Path(__file__).resolve().parents[2])
 
 
 class ServerProcess:
@@ -49,11 +48,12 @@ class ServerProcess:
             "--https-listen-port", str(self.port), "--write-kubeconfig", str(self.kubeconfig),
             *(["--disable-agent"] if self.disable_agent else []), *self.extra_args,
         ]
+        # run the same kubelite sources as this process (a worktree's, not an installed copy)
+        src = str(Path(kubelite.__file__).resolve().parents[1])
+        path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1",
-                 "PYTHONPATH": os.pathsep.join(
-                     p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p)},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path},
         )
         threading.Thread(target=self._read, daemon=True).start()
         if not self._ready.wait(timeout):
