@@ -268,7 +268,7 @@ class KubeletProxy:
                     f"cannot exec into or attach to a container in a completed pod; current "
                     f"phase is {phase}")
             path = f"/{sub}/{meta['namespace']}/{meta['name']}/{container}"
-            query = request.query_string
+            query = request.raw_path.partition("?")[2]
         else:
             if phase != "Running" and phase:
                 raise errors.bad_request(
