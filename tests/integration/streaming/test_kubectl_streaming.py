@@ -96,3 +96,95 @@ def test_exec_kubectl_129_spdy(cluster: StreamingCluster) -> None:
     assert r.returncode == 7
     r = cluster.kubectl("exec", "-i", "web", "--", "cat", input="abc\n", version="1.29")
     assert (r.returncode, r.stdout) == (0, "abc\n")
+
+
+def test_exec_uses_websocket_without_fallback(cluster: StreamingCluster) -> None:
+    r = cluster.kubectl("exec", "web", "-v=6", "--", "echo", "ws")
+    assert r.returncode == 0, r.stderr
+    assert "The subprotocol is v5.channel.k8s.io" in r.stderr
+    assert "fallback" not in r.stderr.lower()
+
+
+def test_logs_follow_ends_when_container_exits(cluster: StreamingCluster) -> None:
+    import subprocess
+    import time
+
+    job = cluster.containers["job"]
+    cluster.runtime.write_log(job, "line1\nline2\nline3")
+    proc = subprocess.Popen(cluster.kubectl_cmd("logs", "-f", "web", "-c", "job"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "line1\n"
+        time.sleep(0.3)
+        cluster.runtime.write_log(job, "later")
+        for expected in ("line2\n", "line3\n", "later\n"):
+            assert proc.stdout.readline() == expected
+        cluster.runtime.exit_container(job, 0)
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()
+
+
+def _port_forward(cluster: StreamingCluster, env: dict[str, str], version: str | None) -> None:
+    import os
+    import re
+    import socket
+    import subprocess
+
+    proc = subprocess.Popen(cluster.kubectl_cmd("port-forward", "pod/web", ":80", "81:81",
+                                                version=version),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **env})
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        m = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> 80", line)
+        assert m, line + (proc.stderr.read() if proc.poll() is not None and proc.stderr else "")
+        port = int(m.group(1))
+        for i in range(3):  # several connections over the one upgraded connection
+            payload = f"hello {i} ".encode() * 5000
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                s.sendall(payload)
+                s.shutdown(socket.SHUT_WR)
+                received = b""
+                while chunk := s.recv(65536):
+                    received += chunk
+            assert received == payload
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.parametrize("env,version", [({}, None), (SPDY, None), ({}, "1.29")],
+                         ids=["websocket", "spdy", "kubectl-1.29"])
+def test_port_forward(cluster: StreamingCluster, env: dict[str, str], version: str | None) -> None:
+    _port_forward(cluster, env, version)
+
+
+def test_port_forward_refused_port_reports_error(cluster: StreamingCluster) -> None:
+    import re
+    import socket
+    import subprocess
+
+    proc = subprocess.Popen(cluster.kubectl_cmd("port-forward", "pod/web", ":81"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        m = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> 81", proc.stdout.readline())
+        assert m
+        with socket.create_connection(("127.0.0.1", int(m.group(1))), timeout=10) as s:
+            s.settimeout(10)
+            assert s.recv(100) == b""
+        assert proc.wait(10) == 1
+        err = proc.stderr.read()
+        assert "an error occurred forwarding" in err and "connection refused" in err, err
+    finally:
+        proc.kill()
+
+
+def test_port_forward_pending_pod_refused(cluster: StreamingCluster) -> None:
+    r = cluster.kubectl("port-forward", "pod/pending", ":80")
+    assert r.returncode == 1
+    assert "pod is not running" in r.stderr
