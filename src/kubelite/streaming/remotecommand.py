@@ -301,6 +301,9 @@ async def serve(open_session: Callable[[], Awaitable[StreamSession]], io: Client
                     return code
         finally:
             pumps.cancel()
+            await asyncio.wait([pumps])
+            if not pumps.cancelled():
+                pumps.exception()
 
     finished: asyncio.Task[int] = asyncio.create_task(run())
     gone: asyncio.Task[bool] = asyncio.create_task(io.gone.wait())

@@ -81,6 +81,13 @@ class StreamingCluster:
         self.run(self._start())
         return self
 
+    def exit_container(self, name: str, code: int = 0) -> None:
+        """End a fake container's process (on the loop: its waiters live there)."""
+        async def end() -> None:
+            self.runtime.exit_container(self.containers[name], code)
+
+        self.run(end())
+
     def stop(self) -> None:
         self.run(self._stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -110,7 +117,7 @@ class StreamingCluster:
                               log_directory=str(self.root / "pods" / f"{NS}_web_{POD_UID}"))
         sid = await self.runtime.run_pod_sandbox(sb)
         lookup = FakePodLookup(self.runtime)
-        for name in ("app", "sidecar", "job"):
+        for name in ("app", "sidecar", "job", "attached"):
             cfg = ContainerConfig(name=name, image=ImageSpec("busybox", ()), command=("sleep",),
                                   log_path=f"{name}/0.log")
             cid = await self.runtime.create_container(sid, cfg, sb)
@@ -148,7 +155,7 @@ class StreamingCluster:
             return n
 
         await reg.guaranteed_update(nodes, None, "node1", node_status, subresource="status")
-        containers = [{"name": n, "image": "busybox"} for n in ("app", "sidecar", "job")]
+        containers = [{"name": n, "image": "busybox"} for n in ("app", "sidecar", "job", "attached")]
         await reg.create(pods, NS, {
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "web", "annotations": {
@@ -163,7 +170,7 @@ class StreamingCluster:
                 {"name": n, "ready": True, "restartCount": 0, "image": "busybox",
                  "imageID": "", "containerID": f"fake://{self.containers[n]}",
                  "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}
-                for n in ("app", "sidecar", "job")]}
+                for n in ("app", "sidecar", "job", "attached")]}
             return p
 
         def waiting(p: dict[str, Any]) -> dict[str, Any]:

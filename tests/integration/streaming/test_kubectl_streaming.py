@@ -120,7 +120,7 @@ def test_logs_follow_ends_when_container_exits(cluster: StreamingCluster) -> Non
         cluster.runtime.write_log(job, "later")
         for expected in ("line2\n", "line3\n", "later\n"):
             assert proc.stdout.readline() == expected
-        cluster.runtime.exit_container(job, 0)
+        cluster.exit_container("job")
         assert proc.wait(10) == 0
     finally:
         proc.kill()
@@ -188,3 +188,73 @@ def test_port_forward_pending_pod_refused(cluster: StreamingCluster) -> None:
     r = cluster.kubectl("port-forward", "pod/pending", ":80")
     assert r.returncode == 1
     assert "pod is not running" in r.stderr
+
+
+def _run_in_pty(argv: list[str], keys: list[bytes], timeout: float = 20) -> tuple[int, bytes]:
+    """Run argv on a pseudo-terminal, typing ``keys`` once output appeared; (code, output)."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import time
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    out = b""
+    deadline = time.monotonic() + timeout
+    pending = list(keys)
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+                if pending and b"$ " in out:
+                    time.sleep(0.1)
+                    os.write(master, pending.pop(0))
+            elif proc.poll() is not None:
+                break
+        return proc.wait(5), out
+    finally:
+        proc.kill()
+        os.close(master)
+
+
+@pytest.mark.parametrize("env", [{}, SPDY], ids=["websocket", "spdy"])
+def test_exec_tty(cluster: StreamingCluster, env: dict[str, str]) -> None:
+    import os
+
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        code, out = _run_in_pty(cluster.kubectl_cmd("exec", "-it", "web", "--", "sh"),
+                                [b"hello tty\r", b"\x04"])
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    assert code == 0, out
+    assert b"hello tty" in out
+
+
+def test_attach_ends_with_container(cluster: StreamingCluster) -> None:
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(cluster.kubectl_cmd("attach", "web", "-c", "attached"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        assert proc.poll() is None  # attached, waiting for output
+        cluster.exit_container("attached")
+        assert proc.wait(10) == 0, proc.stderr.read() if proc.stderr else ""
+    finally:
+        proc.kill()
