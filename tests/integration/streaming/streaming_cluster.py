@@ -35,6 +35,7 @@ from kubelite.testing.memory_store import MemoryStore
 
 T = TypeVar("T")
 NS = "default"
+CONTAINERS = ("app", "sidecar", "job", "attached")
 POD_UID = "0b1c6a52-7f53-4c1e-9d8b-5d1f3e0f1a01"
 
 
@@ -73,7 +74,7 @@ class StreamingCluster:
         self.runtime = FakeRuntime(exec_process=fake_exec, port_forward_handler=self._dial)
         self.containers: dict[str, str] = {}
 
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:  # noqa: ASYNC109
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def start(self) -> StreamingCluster:
@@ -117,7 +118,7 @@ class StreamingCluster:
                               log_directory=str(self.root / "pods" / f"{NS}_web_{POD_UID}"))
         sid = await self.runtime.run_pod_sandbox(sb)
         lookup = FakePodLookup(self.runtime)
-        for name in ("app", "sidecar", "job", "attached"):
+        for name in CONTAINERS:
             cfg = ContainerConfig(name=name, image=ImageSpec("busybox", ()), command=("sleep",),
                                   log_path=f"{name}/0.log")
             cid = await self.runtime.create_container(sid, cfg, sb)
@@ -155,7 +156,7 @@ class StreamingCluster:
             return n
 
         await reg.guaranteed_update(nodes, None, "node1", node_status, subresource="status")
-        containers = [{"name": n, "image": "busybox"} for n in ("app", "sidecar", "job", "attached")]
+        containers = [{"name": n, "image": "busybox"} for n in CONTAINERS]
         await reg.create(pods, NS, {
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "web", "annotations": {
@@ -170,7 +171,7 @@ class StreamingCluster:
                 {"name": n, "ready": True, "restartCount": 0, "image": "busybox",
                  "imageID": "", "containerID": f"fake://{self.containers[n]}",
                  "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}
-                for n in ("app", "sidecar", "job", "attached")]}
+                for n in CONTAINERS]}
             return p
 
         def waiting(p: dict[str, Any]) -> dict[str, Any]:
@@ -197,7 +198,7 @@ class StreamingCluster:
 
     def kubectl(self, *args: str, version: str | None = None, input: str | None = None,
                 env: dict[str, str] | None = None,
-                timeout: float = 30) -> subprocess.CompletedProcess[str]:  # noqa: ASYNC109
+                timeout: float = 30) -> subprocess.CompletedProcess[str]:
         return subprocess.run(self.kubectl_cmd(*args, version=version), input=input,
                               capture_output=True, text=True, timeout=timeout, check=False,
                               env={**os.environ, **(env or {})})
