@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -71,6 +72,10 @@ async def serve(args: argparse.Namespace) -> int:
     _node_token(data_dir, args.token, tokens)
     store = WatchCache(SQLiteStore(server_dir / "db" / "state.db"))
     await store.start()
+    # The cache holds long-lived objects: keep full collections from walking them.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
     api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

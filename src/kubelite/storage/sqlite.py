@@ -19,8 +19,10 @@ Invariants:
 - Compaction to revision C keeps exactly the state at C and every row after C: it deletes
   rows superseded by a row at or before C and deletion rows at or before C. Watches and
   lists may start from any revision >= C (``oldest_revision``).
-- The WAL is checkpointed (TRUNCATE) after each compaction and kept under
-  ``journal_size_limit``; freed pages are returned with incremental vacuum.
+- The WAL stays bounded: a checkpointer thread copies it into the database beside the
+  writer, the writer's own checkpoint caps it near ``wal_limit_frames`` pages, and it is
+  truncated after each compaction; pages freed by compaction are returned with
+  incremental vacuum.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -113,7 +117,7 @@ def stamp(obj: JSON, revision: int) -> JSON:
 @dataclass(eq=False)
 class _Op:
     kind: Literal["create", "update", "delete", "call"]
-    future: asyncio.Future[Any]
+    future: asyncio.Future[Any] | None
     key: str = ""
     obj: JSON | None = None
     expected: int | None = None
@@ -124,7 +128,7 @@ class _Op:
 class _Done:
     """What the writer hands back to the loop after one transaction."""
 
-    results: list[tuple[asyncio.Future[Any], Any]] = field(default_factory=list)
+    results: list[tuple[asyncio.Future[Any] | None, Any]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     compact_revision: int | None = None
 
@@ -132,8 +136,10 @@ class _Done:
 class SQLiteStore:
     """A :class:`~kubelite.storage.interface.Store` in one SQLite file.
 
-    ``keep_revisions`` revisions are kept behind the newest one; every ``compact_interval``
-    seconds older superseded rows are deleted. ``watch_queue`` bounds each watcher's queue.
+    Every ``compact_interval`` seconds, history is compacted up to the newest revision that
+    is at least ``keep_revisions`` behind the newest one and, when ``keep_seconds`` is set,
+    was already written ``keep_seconds`` ago (so a list's continue token stays valid that
+    long). ``watch_queue`` bounds each watcher's queue.
     Objects in events and list results are shared: treat them as read-only; ``create``,
     ``update``, ``delete`` and ``get`` return objects the caller owns.
     """
@@ -144,18 +150,25 @@ class SQLiteStore:
         *,
         compact_interval: float = 60,
         keep_revisions: int = 10_000,
+        keep_seconds: float = 0,
         synchronous: Synchronous = "NORMAL",
         max_batch: int = 1000,
         watch_queue: int = 100_000,
         readers: int = 2,
+        checkpoint_interval: float = 0.1,
+        wal_limit_frames: int = 4096,
     ) -> None:
         self.path = Path(path)
         self.compact_interval = compact_interval
         self.keep_revisions = keep_revisions
+        self.keep_seconds = keep_seconds
+        self._marks: deque[tuple[float, int]] = deque()  # (monotonic time, revision)
         self.synchronous = synchronous
         self.max_batch = max_batch
         self.watch_queue = watch_queue
         self._readers = readers
+        self.checkpoint_interval = checkpoint_interval
+        self.wal_limit_frames = wal_limit_frames
         self._rev = 0
         self._compact_rev = 0
         self._hub = Hub()
@@ -167,6 +180,8 @@ class SQLiteStore:
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._compactor: asyncio.Task[None] | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._stop_checkpoints = threading.Event()
         self._open = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -192,6 +207,12 @@ class SQLiteStore:
         self._writer.start()
         self._rev, self._compact_rev = await ready
         self._pool = ThreadPoolExecutor(self._readers, thread_name_prefix="sqlite-read")
+        self._stop_checkpoints.clear()
+        self._checkpointer = threading.Thread(
+            target=self._checkpointer_main, name=f"sqlite-checkpoint:{self.path.name}"
+        )
+        self._checkpointer.daemon = True
+        self._checkpointer.start()
         self._open = True
         if self.compact_interval > 0:
             self._compactor = asyncio.create_task(self._compact_forever())
@@ -206,6 +227,10 @@ class SQLiteStore:
                 await self._compactor
             self._compactor = None
         self._hub.end_all()
+        self._stop_checkpoints.set()
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.join)
+            self._checkpointer = None
         self._queue.put(None)
         if self._writer is not None:
             await asyncio.to_thread(self._writer.join)
@@ -242,7 +267,29 @@ class SQLiteStore:
     async def _read(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         if not self._open or self._pool is None or self._loop is None:
             raise StorageError("store is closed")
-        return await self._loop.run_in_executor(self._pool, lambda: fn(self._reader()))
+        try:
+            return await self._loop.run_in_executor(self._pool, lambda: fn(self._reader()))
+        except sqlite3.Error as e:
+            raise StorageError(f"{self.path}: {e}") from e
+
+    # -- checkpoints -------------------------------------------------------------------------
+
+    def _checkpointer_main(self) -> None:
+        """Copy the WAL into the database beside the writer (PASSIVE checkpoints do not
+        block writes), so commits seldom pay for a checkpoint. The WAL restarts from its
+        beginning at the first write after a checkpoint caught up; should that not happen
+        before it reaches ``wal_limit_frames`` pages, the writer's own automatic
+        checkpoint copies the little that is left, so the WAL stays near that size."""
+        try:
+            conn = self._connect()
+        except sqlite3.Error as e:
+            log.error("checkpointer cannot open %s: %s", self.path, e)
+            return
+        while not self._stop_checkpoints.wait(self.checkpoint_interval):
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as e:
+                log.warning("checkpoint failed: %s", e)
 
     # -- the writer thread -----------------------------------------------------------------
 
@@ -254,7 +301,10 @@ class SQLiteStore:
             if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
                 raise StorageError(f"{self.path}: cannot use WAL mode")
             conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes on a new file
-            conn.execute("PRAGMA journal_size_limit = 67108864")
+            conn.execute(f"PRAGMA journal_size_limit = {self.wal_limit_frames * 4096}")
+            # Checkpoints run beside the writer (see _checkpointer_main); the writer's own
+            # (PASSIVE) checkpoint is a safety net that finds little left to copy.
+            conn.execute(f"PRAGMA wal_autocheckpoint = {self.wal_limit_frames}")
             conn.executescript(_SCHEMA)
             head = conn.execute(_HEAD).fetchone()[0]
             compacted = conn.execute(_COMPACTED).fetchone()[0]
@@ -375,6 +425,7 @@ class SQLiteStore:
     async def _submit(self, op: _Op) -> Any:
         if not self._open:
             raise StorageError("store is closed")
+        assert op.future is not None
         self._queue.put(op)
         return await op.future
 
@@ -504,11 +555,25 @@ class SQLiteStore:
         await self._submit(_Op("call", self._future(), call=_checkpoint))
         return self._compact_rev
 
+    def _compaction_target(self, now: float) -> int:
+        """The revision the periodic compaction may go up to at time ``now``."""
+        target = self._rev - self.keep_revisions
+        if self.keep_seconds > 0:
+            marks = self._marks
+            marks.append((now, self._rev))
+            oldest: tuple[float, int] | None = None
+            while marks and marks[0][0] <= now - self.keep_seconds:
+                oldest = marks.popleft()
+            if oldest is not None:
+                marks.appendleft(oldest)  # still the newest mark old enough
+            target = min(target, oldest[1] if oldest is not None else 0)
+        return target
+
     async def _compact_forever(self) -> None:
         while True:
             await asyncio.sleep(self.compact_interval)
             try:
-                await self.compact()
+                await self.compact(self._compaction_target(time.monotonic()))
             except StorageError as e:
                 log.warning("compaction failed: %s", e)
 
@@ -560,7 +625,7 @@ def _compact_to(hi: int) -> Callable[[sqlite3.Connection], _Compaction]:
 
 
 def _checkpoint(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA incremental_vacuum")
+    conn.execute("PRAGMA incremental_vacuum").fetchall()  # each step frees one page
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
@@ -573,8 +638,8 @@ def _event(row: tuple[int, str, int, int, bytes, bytes | None]) -> Event:
     return Event("DELETED" if deleted else "MODIFIED", key, rev, obj, prev_obj)
 
 
-def _settle(fut: asyncio.Future[Any], value: Any) -> None:
-    if fut.done():
+def _settle(fut: asyncio.Future[Any] | None, value: Any) -> None:
+    if fut is None or fut.done():
         return
     if isinstance(value, BaseException):
         fut.set_exception(value)

@@ -353,4 +353,3 @@ class WatchCache:
 
 def _revision_of(obj: JSON) -> int:
     return int(obj["metadata"]["resourceVersion"])
-

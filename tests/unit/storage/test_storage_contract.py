@@ -51,6 +51,8 @@ def rv(obj: dict[str, Any]) -> int:
 
 async def take(watch: Any, n: int, within: float = 5) -> list[Event]:
     out: list[Event] = []
+    if n == 0:
+        return out
 
     async def run() -> None:
         async for ev in watch:
@@ -275,3 +277,35 @@ async def compact(store: Store, revision: int) -> None:
         return
     assert isinstance(store, SQLiteStore | MemoryStore)
     await store.compact(revision)
+
+
+async def test_watches_opened_mid_stream_get_exactly_the_later_changes(store: Store) -> None:
+    writers, per_writer = 20, 20
+    opened: list[tuple[int, Any]] = []
+
+    async def writer(i: int) -> None:
+        for j in range(per_writer):
+            await store.create(key(f"w{i}", f"p{j}"), pod(f"w{i}", f"p{j}"))
+            await asyncio.sleep(0)  # let the fake store interleave too
+
+    async def opener() -> None:
+        for n in range(8):
+            await asyncio.sleep(0)
+            at = max(0, store.revision - (n % 3) * 5)  # now, or a little in the past
+            opened.append((at, store.watch("/registry/core/pods/", at)))
+
+    await asyncio.gather(opener(), *(writer(i) for i in range(writers)))
+    end = store.revision
+    assert any(at < end for at, _ in opened)
+    for at, w in opened:
+        events = await take(w, end - at)
+        w.close()
+        assert [e.revision for e in events] == list(range(at + 1, end + 1))
+
+
+async def test_close_ends_open_watches(store: Store) -> None:
+    w = store.watch("/registry/core/pods/", store.revision)
+    await store.create(key("default", "a"), pod("default", "a"))
+    await store.close()
+    events = [e async for e in w]
+    assert [e.key for e in events] in ([], [key("default", "a")])

@@ -108,15 +108,35 @@ async def test_group_commit_keeps_per_write_outcomes(tmp_path: Path) -> None:
         assert len(wins) == 1 and store.revision == 1
         # A write that cannot be encoded fails alone.
         bad = {"metadata": {"name": "x"}, "data": {1j: "complex key"}}
-        results = await asyncio.gather(
+        mixed = await asyncio.gather(
             store.create(key(1), cm(1)),
             store.create(key(2), bad),
             store.create(key(3), cm(3)),
             return_exceptions=True,
         )
-        assert isinstance(results[0], dict) and isinstance(results[2], dict)
-        assert isinstance(results[1], TypeError)
+        assert isinstance(mixed[0], dict) and isinstance(mixed[2], dict)
+        assert isinstance(mixed[1], TypeError)
         assert (await store.get(key(2))) is None
         assert store.revision == 3
+    finally:
+        await store.close()
+
+
+async def test_compaction_keeps_revisions_younger_than_keep_seconds(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "db", compact_interval=0, keep_revisions=2, keep_seconds=60)
+    await store.start()
+    try:
+        for i in range(10):
+            await store.create(key(i), cm(i))
+        assert store._compaction_target(1000.0) == 0  # nothing is a minute old yet
+        for i in range(10, 20):
+            await store.create(key(i), cm(i))
+        assert store._compaction_target(1030.0) == 0
+        # At 1061 s the revision current at 1000 s (10) is over a minute old.
+        assert store._compaction_target(1061.0) == 10
+        # At 1095 s the revision of 1030 s (20) is old enough, but keep_revisions holds 2.
+        assert store._compaction_target(1095.0) == 18
+        await store.compact(store._compaction_target(1096.0))
+        assert store.oldest_revision == 18
     finally:
         await store.close()

@@ -36,7 +36,7 @@ async def test_slow_watcher_gets_its_queue_then_ends() -> None:
             await cache.create(key(i), pod(i))
         got = [ev.revision async for ev in slow]
         assert got == [1, 2, 3, 4, 5]
-        assert slow.overflowed  # type: ignore[attr-defined]
+        assert slow.overflowed
         assert seen == list(range(1, 21))
         assert cache.watchers == 1
         fast.close()
@@ -81,7 +81,8 @@ async def test_list_of_many_namespaces_is_in_key_order() -> None:
         listed = await cache.list("/registry/core/pods/")
         assert listed.keys == sorted(listed.keys) and len(listed.keys) == 201
         partial = await cache.list("/registry/core/pods/ns1/p1")
-        assert partial.keys == sorted(k for k in listed.keys if k.startswith(
-            "/registry/core/pods/ns1/p1"))
+        assert partial.keys == sorted(
+            k for k in listed.keys if k.startswith("/registry/core/pods/ns1/p1")
+        )
     finally:
         await cache.close()
