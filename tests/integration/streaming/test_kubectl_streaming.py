@@ -132,13 +132,15 @@ def _port_forward(cluster: StreamingCluster, env: dict[str, str], version: str |
     import socket
     import subprocess
 
-    proc = subprocess.Popen(cluster.kubectl_cmd("port-forward", "pod/web", ":80", "81:81",
+    proc = subprocess.Popen(cluster.kubectl_cmd("port-forward", "pod/web", ":80", "-v=6",
                                                 version=version),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **env})
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
+        while line.startswith("Forwarding from [") or line.startswith("I"):
+            line = proc.stdout.readline()
         m = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> 80", line)
         assert m, line + (proc.stderr.read() if proc.poll() is not None and proc.stderr else "")
         port = int(m.group(1))
@@ -152,9 +154,12 @@ def _port_forward(cluster: StreamingCluster, env: dict[str, str], version: str |
                     received += chunk
             assert received == payload
         assert proc.poll() is None
-    finally:
         proc.terminate()
-        proc.wait(10)
+        _, err = proc.communicate(timeout=10)
+        tunnelled = "negotiated protocol: portforward.k8s.io" in err
+        assert tunnelled == (version is None and not env), err
+    finally:
+        proc.kill()
 
 
 @pytest.mark.parametrize("env,version", [({}, None), (SPDY, None), ({}, "1.29")],
@@ -258,3 +263,19 @@ def test_attach_ends_with_container(cluster: StreamingCluster) -> None:
         assert proc.wait(10) == 0, proc.stderr.read() if proc.stderr else ""
     finally:
         proc.kill()
+
+
+def test_kubelet_refuses_clients_without_credentials(cluster: StreamingCluster) -> None:
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    ctx = ssl.create_default_context(cafile=str(cluster.root / "tls" / "ca.crt"))
+    url = f"https://127.0.0.1:{cluster.kubelet.port}/containerLogs/default/web/app"
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(url, context=ctx, timeout=10)
+    assert info.value.code == 401
+    ctx.load_cert_chain(cluster.root / "tls" / "kubelet-client.crt",
+                        cluster.root / "tls" / "kubelet-client.key")
+    with urllib.request.urlopen(url, context=ctx, timeout=10) as resp:
+        assert resp.read() == b"line1\nline2\nline3\n"
