@@ -132,6 +132,71 @@ class FakePodLookup:
         raise PodLookupError(f'pod "{pod}" not found', 404)
 
 
+class FoundContainer(Protocol):
+    """A container instance as the kubelet's ``lookup`` reports it."""
+
+    @property
+    def pod_uid(self) -> str: ...
+
+    @property
+    def container_id(self) -> str: ...
+
+    @property
+    def sandbox_id(self) -> str: ...
+
+    @property
+    def log_path(self) -> str: ...
+
+
+class ContainerFinder(Protocol):
+    """The kubelet's side: its runtime and ``lookup(ns, pod, container=None)`` giving the
+    newest instance of a container (the first container when None), or None."""
+
+    @property
+    def runtime(self) -> ContainerRuntime: ...
+
+    async def lookup(self, namespace: str, pod_name: str,
+                     container: str | None = None) -> FoundContainer | None: ...
+
+
+class FinderLookup:
+    """A :class:`PodLookup` over the kubelet's :class:`ContainerFinder`.
+
+    Previous instances are served when the finder also has
+    ``lookup_previous(ns, pod, container)``; otherwise ``--previous`` finds none.
+    """
+
+    def __init__(self, finder: ContainerFinder) -> None:
+        self.finder = finder
+
+    @property
+    def runtime(self) -> ContainerRuntime:
+        return self.finder.runtime
+
+    async def container(
+        self, namespace: str, pod: str, container: str, *, previous: bool = False
+    ) -> ContainerTarget:
+        if previous:
+            get_previous = getattr(self.finder, "lookup_previous", None)
+            found = await get_previous(namespace, pod, container) if get_previous else None
+            if found is None:
+                raise PodLookupError(
+                    f'previous terminated container "{container}" in pod "{pod}" not found')
+        else:
+            found = await self.finder.lookup(namespace, pod, container)
+            if found is None:
+                raise PodLookupError(
+                    f'container "{container}" in pod "{pod}" is not available')
+        return ContainerTarget(found.pod_uid, found.sandbox_id, found.container_id,
+                               found.log_path)
+
+    async def pod(self, namespace: str, pod: str) -> PodTarget:
+        found = await self.finder.lookup(namespace, pod, None)
+        if found is None:
+            raise PodLookupError(f'pod "{pod}" not found', 404)
+        return PodTarget(found.pod_uid, found.sandbox_id)
+
+
 # --------------------------------------------------------------------------- config
 
 
@@ -314,7 +379,7 @@ class KubeletServer:
             io = remotecommand.WebSocketIO(ws, opts)
             if opts.stdout:
                 await io.write_stdout(b"")
-            await remotecommand.serve(open_session, io)
+            await remotecommand.serve(open_session, io, opts.command)
             return ws
         if upgrade.startswith("spdy/3"):
             offered = [v.strip() for h in request.headers.getall("X-Stream-Protocol-Version", [])
@@ -335,7 +400,7 @@ class KubeletServer:
                 await conn.close()
                 return raw
             try:
-                await remotecommand.serve(open_session, spdy_io)
+                await remotecommand.serve(open_session, spdy_io, opts.command)
             finally:
                 await conn.close()
                 reader.cancel()

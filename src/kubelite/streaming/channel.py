@@ -73,7 +73,7 @@ def success_status() -> bytes:
     return orjson.dumps({"metadata": {}, "status": "Success"})
 
 
-def exit_status(code: int) -> bytes:
+def exit_status(code: int, command: tuple[str, ...] | list[str] = ()) -> bytes:
     """The error-stream document for a process exit (Success for 0)."""
     if code == 0:
         return success_status()
@@ -81,7 +81,7 @@ def exit_status(code: int) -> bytes:
         "metadata": {},
         "status": "Failure",
         "message": f"command terminated with non-zero exit code: error executing command "
-                   f"[...], exit code {code}",
+                   f"[{' '.join(command)}], exit code {code}",
         "reason": "NonZeroExitCode",
         "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
     }

@@ -271,7 +271,8 @@ async def _pump_resize(io: ClientIO, session: StreamSession) -> None:
                 await session.resize(size.width, size.height)
 
 
-async def serve(open_session: Callable[[], Awaitable[StreamSession]], io: ClientIO) -> int | None:
+async def serve(open_session: Callable[[], Awaitable[StreamSession]], io: ClientIO,
+                command: tuple[str, ...] = ()) -> int | None:
     """Run one exec/attach session to its end; the exit code, or None if none was had."""
     try:
         session = await open_session()
@@ -315,7 +316,7 @@ async def serve(open_session: Callable[[], Awaitable[StreamSession]], io: Client
                 await finished
             return None
         code = finished.result()
-        await io.finish(channel.exit_status(code))
+        await io.finish(channel.exit_status(code, command))
         return code
     except RuntimeServiceError as exc:
         await io.finish(channel.failure_status(str(exc)))
