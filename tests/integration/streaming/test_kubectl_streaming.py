@@ -279,3 +279,27 @@ def test_kubelet_refuses_clients_without_credentials(cluster: StreamingCluster) 
                         cluster.root / "tls" / "kubelet-client.key")
     with urllib.request.urlopen(url, context=ctx, timeout=10) as resp:
         assert resp.read() == b"line1\nline2\nline3\n"
+
+
+def test_non_upgrade_request_gets_a_status(cluster: StreamingCluster) -> None:
+    import json
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    tls = cluster.root / "tls"
+    ctx = ssl.create_default_context(cafile=str(tls / "ca.crt"))
+    ctx.load_cert_chain(tls / "admin.crt", tls / "admin.key")
+    url = f"{cluster.api.url()}/api/v1/namespaces/default/pods/web/exec?command=ls&stdout=true"
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(url, context=ctx, timeout=10)
+    assert info.value.code == 400
+    status = json.loads(info.value.read())
+    assert (status["kind"], status["reason"]) == ("Status", "BadRequest")
+    assert status["message"] == "Upgrade request required"
+
+
+def test_exec_into_unknown_pod(cluster: StreamingCluster) -> None:
+    r = cluster.kubectl("exec", "nope", "--", "echo")
+    assert r.returncode == 1
+    assert 'Error from server (NotFound): pods "nope" not found' in r.stderr
