@@ -19,9 +19,12 @@ from aiohttp import web
 from kubelite.api import errors, openapi, scheme
 from kubelite.api.meta_time import Clock, utcnow
 from kubelite.apiserver import codec, openapi_handlers
+from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
+from kubelite.apiserver.namespaces import NamespaceFinalizer
 from kubelite.apiserver.pki import PKI
+from kubelite.apiserver.proxy import KubeletClient, KubeletProxy
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.rest import ResourceHandlers
 from kubelite.storage.interface import Store
@@ -71,7 +74,12 @@ class APIServer:
         self.authenticator = Authenticator(tokens)
         self.stopping = asyncio.Event()
         self.handlers = ResourceHandlers(self.registry, self.discovery, clock, self.stopping)
+        self.kubelet_proxy = KubeletProxy(
+            self.registry, KubeletClient.from_pki(serving.pki) if serving.pki else KubeletClient()
+        )
+        self.kubelet_proxy.install(self.handlers)
         self.ready = False
+        self.namespace_finalizer = NamespaceFinalizer(self.registry)
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
         self.port = serving.port
@@ -101,7 +109,7 @@ class APIServer:
     async def _errors_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:  # noqa: E501
         try:
             response = await handler(request)
-            for text in request.get("warnings") or ():
+            for text in request.get(keys.WARNINGS) or ():
                 if not response.prepared:
                     response.headers.add("Warning", '299 - "' + text.replace('"', '\\"') + '"')
             return response
@@ -127,7 +135,7 @@ class APIServer:
         path = request.path
         if not (path in ANONYMOUS_PATHS or path.split("/", 2)[1] in ("healthz", "livez",
                                                                         "readyz")):
-            request["user"] = self.authenticator.authenticate(request)
+            request[keys.USER] = self.authenticator.authenticate(request)
         return await handler(request)
 
     async def _health(self, request: web.Request) -> web.Response:
@@ -143,7 +151,8 @@ class APIServer:
     # -- lifecycle -----------------------------------------------------------------------
 
     async def bootstrap(self) -> None:
-        """Create the system namespaces if absent."""
+        """Create the system namespaces if absent, and every namespace's ``default``
+        ServiceAccount (the serviceaccounts controller's job, done here at start)."""
         ns = scheme.lookup("", "v1", "namespaces")
         assert ns is not None
         for name in SYSTEM_NAMESPACES:
@@ -156,6 +165,8 @@ class APIServer:
                 except errors.StatusError as exc:
                     if exc.code != 409:
                         raise
+        for existing in (await self.registry.list(ns, None)).items:
+            await self.registry.ensure_default_service_account(existing["metadata"]["name"])
 
     async def start(self) -> None:
         await self.bootstrap()
@@ -167,6 +178,7 @@ class APIServer:
         site = web.TCPSite(self._runner, self.serving.bind_address, self.serving.port,
                            ssl_context=ctx, reuse_address=True, backlog=1024)
         await site.start()
+        self.namespace_finalizer.start()
         if self.serving.port == 0:
             server = site._server
             assert server is not None
@@ -177,9 +189,11 @@ class APIServer:
     async def stop(self) -> None:
         self.ready = False
         self.stopping.set()
+        await self.namespace_finalizer.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.kubelet_proxy.close()
 
     def url(self) -> str:
         host = self.serving.bind_address

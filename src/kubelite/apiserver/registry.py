@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from kubelite.api import errors, openapi, scheme, validation
+from kubelite.api import defaults, errors, openapi, scheme, validation
 from kubelite.api import managedfields as mf
 from kubelite.api.meta import generate_name, new_uid
 from kubelite.api.meta_time import Clock, rfc3339, utcnow
@@ -112,12 +112,16 @@ class Registry:
         name = meta.get("name") or ""
         if res.namespaced:
             meta["namespace"] = namespace
-            await self._require_namespace(namespace or "", res)
+            await self._require_namespace(namespace or "", res, name)
         else:
             meta.pop("namespace", None)
         obj["kind"] = res.kind
         obj["apiVersion"] = res.api_version
         self._prepare_create(res, obj)
+        defaults.apply_defaults(res, obj)
+        if res.kind == "Pod":
+            defaults.admit_pod(obj)
+            await self._require_service_account(namespace or "", obj)
         if field_manager is not None:
             self._record(res, None, obj, field_manager, None)
         causes = validation.validate(res, obj)
@@ -126,11 +130,49 @@ class Registry:
         if dry_run:
             return obj
         try:
-            return await self.store.create(res.key(namespace, name), obj)
+            created = await self.store.create(res.key(namespace, name), obj)
         except KeyExists:
             raise errors.already_exists(res.plural, name, res.group) from None
+        if res.kind == "Namespace":
+            await self.ensure_default_service_account(name)
+        return created
 
-    async def _require_namespace(self, namespace: str, res: scheme.Resource) -> None:
+    async def _require_service_account(self, namespace: str, pod: JSON) -> None:
+        """The ServiceAccount admission plugin's check that the pod's account exists."""
+        account = (pod.get("spec") or {}).get("serviceAccountName")
+        if not account or not isinstance(account, str):
+            return  # mirror pods name none
+        sa_res = scheme.lookup("", "v1", "serviceaccounts")
+        assert sa_res is not None
+        if await self.store.get(sa_res.key(namespace, account)) is None:
+            name = pod["metadata"].get("name", "")
+            raise errors.StatusError(
+                403, "Forbidden",
+                f'pods "{name}" is forbidden: error looking up service account '
+                f'{namespace}/{account}: serviceaccount "{account}" not found',
+                {"name": name, "kind": "pods"},
+            )
+
+    async def ensure_default_service_account(self, namespace: str) -> None:
+        """Create ServiceAccount ``default`` in ``namespace`` unless it exists or the
+        namespace is gone or terminating (kube's serviceaccounts controller)."""
+        ns_res = scheme.lookup("", "v1", "namespaces")
+        sa_res = scheme.lookup("", "v1", "serviceaccounts")
+        assert ns_res is not None and sa_res is not None
+        ns = await self.store.get(ns_res.key(None, namespace))
+        if ns is None or ns.get("metadata", {}).get("deletionTimestamp"):
+            return
+        if await self.store.get(sa_res.key(namespace, defaults.DEFAULT_SERVICE_ACCOUNT)):
+            return
+        sa: JSON = {"apiVersion": "v1", "kind": "ServiceAccount",
+                    "metadata": {"name": defaults.DEFAULT_SERVICE_ACCOUNT}}
+        try:
+            await self.create(sa_res, namespace, sa)
+        except errors.StatusError as exc:
+            if exc.code not in (403, 404, 409):
+                raise
+
+    async def _require_namespace(self, namespace: str, res: scheme.Resource, name: str) -> None:
         ns_res = scheme.lookup("", "v1", "namespaces")
         assert ns_res is not None
         ns = await self.store.get(ns_res.key(None, namespace))
@@ -139,9 +181,9 @@ class Registry:
         if ns.get("metadata", {}).get("deletionTimestamp"):
             raise errors.StatusError(
                 403, "Forbidden",
-                f'{res.plural} "{"" }" is forbidden: unable to create new content in namespace '
+                f'{res.plural} "{name}" is forbidden: unable to create new content in namespace '
                 f"{namespace} because it is being terminated",
-                {"kind": res.plural},
+                {"name": name, "kind": res.plural},
             )
 
     def _prepare_create(self, res: scheme.Resource, obj: JSON) -> None:
@@ -210,6 +252,10 @@ class Registry:
                 raise errors.not_found(res.plural, name, res.group)
             result = mutate(deep_copy(current))
             desired: JSON = await result if isinstance(result, Awaitable) else result
+            if isinstance(desired, dict):
+                defaults.apply_defaults(res, desired)
+                if res.kind == "Pod" and subresource is None:
+                    defaults.admit_pod(desired, current)
             new = self._prepare_update(res, desired, current, subresource)
             if field_manager is not None:
                 self._record(res, current, new, field_manager,
@@ -222,7 +268,7 @@ class Registry:
             meta = new["metadata"]
             if (
                 meta.get("deletionTimestamp")
-                and not meta.get("finalizers")
+                and not _pending_finalizers(new)
                 and (res.kind != "Pod" or meta.get("deletionGracePeriodSeconds") == 0)
             ):
                 return await self._delete_now(res, key, current)
@@ -330,8 +376,14 @@ class Registry:
                     f"{opts.precondition_rv}, ResourceVersion in object meta: "
                     f"{meta.get('resourceVersion')}",
                 )
+            if res.kind == "Namespace" and name in PROTECTED_NAMESPACES:
+                raise errors.StatusError(
+                    403, "Forbidden",
+                    f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                    {"name": name, "kind": "namespaces"},
+                )
             grace = self._grace_period(res, current, opts)
-            if grace == 0 and not meta.get("finalizers"):
+            if grace == 0 and not _pending_finalizers(current):
                 if opts.dry_run:
                     return current
                 try:
@@ -347,6 +399,8 @@ class Registry:
                     return current
             nmeta["deletionTimestamp"] = rfc3339(now + timedelta(seconds=grace))
             nmeta["deletionGracePeriodSeconds"] = grace
+            if res.kind == "Namespace":
+                new.setdefault("status", {})["phase"] = "Terminating"
             if opts.dry_run:
                 return new
             try:
@@ -358,15 +412,16 @@ class Registry:
         raise errors.conflict(res.plural, name, res.group)
 
     async def _delete_now(self, res: scheme.Resource, key: str, current: JSON) -> JSON:
+        meta = current["metadata"]
         try:
             deleted: JSON = await self.store.delete(
-                key, expected_revision=int(current["metadata"]["resourceVersion"])
+                key, expected_revision=int(meta["resourceVersion"])
             )
-            return deleted
         except KeyNotFound:
-            raise errors.not_found(
-                res.plural, current["metadata"].get("name", ""), res.group
-            ) from None
+            raise errors.not_found(res.plural, meta.get("name", ""), res.group) from None
+        if res.kind == "ServiceAccount" and meta.get("name") == defaults.DEFAULT_SERVICE_ACCOUNT:
+            await self.ensure_default_service_account(meta.get("namespace") or "")
+        return deleted
 
     @staticmethod
     def _grace_period(res: scheme.Resource, obj: JSON, opts: DeleteOptions) -> int:
@@ -391,6 +446,17 @@ def ownership(res: scheme.Resource, subresource: str | None) -> mf.Keep:
     if has_status(res):
         return mf.without_prefix(("f:status",))
     return mf.keep_all
+
+
+PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
+
+
+def _pending_finalizers(obj: JSON) -> bool:
+    """Whether anything still holds the object back from deletion (metadata finalizers, or
+    a namespace's spec.finalizers)."""
+    if obj["metadata"].get("finalizers"):
+        return True
+    return obj.get("kind") == "Namespace" and bool((obj.get("spec") or {}).get("finalizers"))
 
 
 def qos_class(spec: JSON) -> str:

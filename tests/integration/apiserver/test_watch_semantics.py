@@ -142,3 +142,54 @@ async def test_list_pagination_with_limit_and_continue() -> None:
             assert body["metadata"]["remainingItemCount"] > 0
         assert names == [f"p{i}" for i in range(5)]
         assert pages == 3
+
+
+async def test_deleting_a_namespace_empties_it_then_removes_it() -> None:
+    async with in_process_api() as api:
+        ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}
+        async with api.http.post("/api/v1/namespaces", json=ns) as r:
+            assert r.status == 201
+        async with api.http.post("/api/v1/namespaces/team/configmaps", json=cm("inside")) as r:
+            assert r.status == 201
+        async with api.http.delete("/api/v1/namespaces/team") as r:
+            assert r.status == 200
+            body = await r.json()
+            assert body["status"]["phase"] == "Terminating"
+        async with api.http.post("/api/v1/namespaces/team/configmaps", json=cm("late")) as r:
+            assert r.status == 403
+            assert (await r.json())["message"] == (
+                "configmaps \"late\" is forbidden: unable to create new content in "
+                "namespace team because it is being terminated")
+        for _ in range(50):
+            async with api.http.get("/api/v1/namespaces/team") as r:
+                if r.status == 404:
+                    break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("namespace was not removed")
+        async with api.http.get("/api/v1/namespaces/team/configmaps/inside") as r:
+            assert r.status == 404
+
+
+async def test_system_namespaces_cannot_be_deleted() -> None:
+    async with in_process_api() as api:
+        async with api.http.delete("/api/v1/namespaces/default") as r:
+            assert r.status == 403
+            body = await r.json()
+            assert body["message"] == (
+                'namespaces "default" is forbidden: this namespace may not be deleted')
+
+
+async def test_eviction_deletes_the_pod() -> None:
+    async with in_process_api() as api:
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "ev"},
+               "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+        async with api.http.post("/api/v1/namespaces/default/pods", json=pod) as r:
+            assert r.status == 201
+        eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "ev"}}
+        async with api.http.post("/api/v1/namespaces/default/pods/ev/eviction",
+                                 json=eviction) as r:
+            assert r.status == 201
+            assert (await r.json())["status"] == "Success"
+        async with api.http.get("/api/v1/namespaces/default/pods/ev") as r:
+            assert r.status == 404
