@@ -359,6 +359,11 @@ class Kubelet:
         obj = {"apiVersion": "v1", "kind": "Pod", "metadata": meta(target)}
         self.recorder.event(obj, type_, reason, message, fp)
 
+    async def lookup_previous(self, namespace: str, pod_name: str,
+                              container: str | None = None) -> ContainerLookup | None:
+        """The instance before the newest one (``logs --previous``), or None."""
+        return await self.lookup(namespace, pod_name, container, previous=True)
+
     async def lookup(self, namespace: str, pod_name: str, container: str | None = None,
                      *, previous: bool = False) -> ContainerLookup | None:
         """The newest instance of a pod's container (default: the first container), or the
