@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from kubelite.api.errors import StatusError
-from kubelite.client.resources import EVENTS, LEASES, NODES, PODS
+from kubelite.client.resources import CONFIGMAPS, EVENTS, LEASES, NODES, PODS
 from kubelite.client.rest import ApiClient
 from kubelite.kubelet.config import KubeletConfig
 from kubelite.kubelet.kubelet import Kubelet
@@ -39,6 +39,7 @@ class Cluster:
     clock: FakeClock
     manifests: Path
     exits: dict[str, int]
+    execs: list[tuple[str, list[str]]]
 
 
 @pytest.fixture
@@ -49,7 +50,13 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     def on_start(cfg: ContainerConfig) -> int | None:
         return exits.get(cfg.name)
 
-    runtime = FakeRuntime(clock=clock, on_start=on_start)
+    execs: list[tuple[str, list[str]]] = []
+
+    def exec_handler(cid: str, argv: Any) -> tuple[int, bytes, bytes]:
+        execs.append((cid, list(argv)))
+        return 0, b"", b""
+
+    runtime = FakeRuntime(clock=clock, on_start=on_start, exec_handler=exec_handler)
     images = FakeImageService()
     manifests = tmp_path / "manifests"
     manifests.mkdir()
@@ -64,7 +71,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
         await scheduler.start()
         try:
             yield Cluster(api, client, runtime, images, kubelet, scheduler, clock, manifests,
-                          exits)
+                          exits, execs)
         finally:
             await scheduler.stop()
             await kubelet.stop()
@@ -360,3 +367,84 @@ async def test_lookup_for_the_kubelet_server(cluster: Cluster) -> None:
     assert found.log_path.endswith("/c/0.log") or found.log_path.endswith("/c/1.log")
     assert await cluster.kubelet.lookup("default", "look", "nosuch") is None
     assert await cluster.kubelet.lookup("default", "missing") is None
+
+
+async def test_pre_stop_hook_runs_before_stop(cluster: Cluster) -> None:
+    await cluster.client.create(PODS, pod("hook", {
+        "name": "c", "image": "busybox",
+        "lifecycle": {"preStop": {"exec": {"command": ["sh", "-c", "echo bye"]}}}}))
+    await eventually(lambda: phase_is(cluster, "hook", "Running"))
+    cid = next(iter(cluster.runtime.containers))
+    await cluster.client.delete(PODS, "hook", "default", grace_period_seconds=5)
+    assert await eventually(lambda: _no_containers(cluster))
+    assert cluster.execs == [(cid, ["sh", "-c", "echo bye"])]
+    order = [m for m, k in cluster.runtime.calls if k == cid and m in ("exec_sync",
+                                                                          "stop_container")]
+    assert order[:2] == ["exec_sync", "stop_container"]
+    await cluster.kubelet.recorder.flush()
+    evs = (await cluster.client.list(EVENTS, "default"))["items"]
+    assert any(e["reason"] == "Killing" and e["message"] == "Stopping container c"
+               for e in evs)
+
+
+async def test_unschedulable_pod_scheduled_when_node_changes(cluster: Cluster) -> None:
+    await cluster.client.create(PODS, pod("picky", nodeSelector={"disk": "ssd"}))
+
+    async def failed() -> JSON | None:
+        await cluster.scheduler.recorder.flush()
+        evs = (await cluster.client.list(EVENTS, "default"))["items"]
+        return next((e for e in evs if e["reason"] == "FailedScheduling"), None)
+
+    ev = await eventually(failed)
+    assert ev["message"] == (
+        "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. "
+        "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")
+    p = await get_pod(cluster, "picky")
+    cond = next(c for c in p["status"]["conditions"] if c["type"] == "PodScheduled")
+    assert (cond["status"], cond["reason"]) == ("False", "Unschedulable")
+    await cluster.client.patch(NODES, NODE, {"metadata": {"labels": {"disk": "ssd"}}})
+    await eventually(lambda: phase_is(cluster, "picky", "Running"))
+
+
+async def test_static_pod_edit_replaces_pod(cluster: Cluster) -> None:
+    manifest = cluster.manifests / "edit.yaml"
+    manifest.write_text(yaml.safe_dump(pod("ed")))
+    await eventually(lambda: phase_is(cluster, f"ed-{NODE}", "Running"))
+    first = set(cluster.runtime.containers)
+    manifest.write_text(yaml.safe_dump(pod("ed", {"name": "c", "image": "nginx"})))
+
+    async def replaced() -> bool:
+        p = await get_pod(cluster, f"ed-{NODE}")
+        cs = (p.get("status") or {}).get("containerStatuses") or [{}]
+        return cs[0].get("image") == "docker.io/library/nginx:latest" and "running" in (
+            cs[0].get("state") or {})
+
+    assert await eventually(replaced)
+    assert await eventually(lambda: _gone(cluster, first))
+
+
+async def _gone(c: Cluster, ids: set[str]) -> bool:
+    return not (ids & set(c.runtime.containers))
+
+
+async def test_volumes_shared_and_filled(cluster: Cluster) -> None:
+    await cluster.client.create(CONFIGMAPS, {
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "conf", "namespace": "default"}, "data": {"app.conf": "x=1"}})
+    mounts = [{"name": "shared", "mountPath": "/shared"}, {"name": "conf", "mountPath": "/etc/app"},
+              {"name": "info", "mountPath": "/info"}]
+    await cluster.client.create(PODS, pod(
+        "vols", {"name": "a", "image": "busybox", "volumeMounts": mounts},
+        {"name": "b", "image": "busybox", "volumeMounts": mounts[:1]},
+        volumes=[{"name": "shared", "emptyDir": {}},
+                 {"name": "conf", "configMap": {"name": "conf"}},
+                 {"name": "info", "downwardAPI": {"items": [
+                     {"path": "name", "fieldRef": {"fieldPath": "metadata.name"}}]}}]))
+    await eventually(lambda: phase_is(cluster, "vols", "Running"))
+    by_name = {c.config.name: c.config for c in cluster.runtime.containers.values()}
+    a = {m.container_path: m.host_path for m in by_name["a"].mounts}
+    b = {m.container_path: m.host_path for m in by_name["b"].mounts}
+    assert a["/shared"] == b["/shared"]
+    assert Path(a["/etc/app"], "app.conf").read_text() == "x=1"
+    assert Path(a["/info"], "name").read_text() == "vols"
+    assert "/dev/termination-log" in a
