@@ -445,6 +445,6 @@ async def test_volumes_shared_and_filled(cluster: Cluster) -> None:
     a = {m.container_path: m.host_path for m in by_name["a"].mounts}
     b = {m.container_path: m.host_path for m in by_name["b"].mounts}
     assert a["/shared"] == b["/shared"]
-    assert Path(a["/etc/app"], "app.conf").read_text() == "x=1"
-    assert Path(a["/info"], "name").read_text() == "vols"
+    assert Path(a["/etc/app"], "app.conf").read_text() == "x=1"  # noqa: ASYNC240
+    assert Path(a["/info"], "name").read_text() == "vols"  # noqa: ASYNC240
     assert "/dev/termination-log" in a
