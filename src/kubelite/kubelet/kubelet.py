@@ -21,11 +21,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from kubelite.api.errors import StatusError
-from kubelite.api.meta_time import Clock, utcnow
+from kubelite.api.meta_time import Clock, parse_time, utcnow
 from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Informer
 from kubelite.client.resources import CONFIGMAPS, PODS, SECRETS
@@ -97,12 +98,14 @@ class Kubelet:
         self._pleg_seen: dict[str, tuple[tuple[str, str], ...]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
         self._waiting: dict[str, dict[str, tuple[str, str]]] = {}
+        self._failed: dict[str, tuple[str, str]] = {}
         self.syncs = 0
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.node.register()
+        self._node_events()
         self.pod_informer.add_handlers(on_add=self._on_api_pod,
                                        on_update=lambda old, new: self._on_api_pod(new),
                                        on_delete=self._on_api_pod)
@@ -131,6 +134,20 @@ class Kubelet:
         await self.pod_informer.stop()
         await self.recorder.flush()
         await self.recorder.close()
+
+    def _node_events(self) -> None:
+        """What ``kubectl describe node`` lists after a kubelet starts (the kubelet refers
+        to its Node with the node name as uid)."""
+        ref = {"apiVersion": "v1", "kind": "Node",
+               "metadata": {"name": self.node_name, "uid": self.node_name}}
+        self.recorder.event(ref, "Normal", "Starting", "Starting kubelet.")
+        self.recorder.event(ref, "Normal", "NodeAllocatableEnforced",
+                            "Updated Node Allocatable limit across pods")
+        if self.node.created:
+            for reason in ("NodeHasSufficientMemory", "NodeHasNoDiskPressure",
+                           "NodeHasSufficientPID", "NodeReady"):
+                self.recorder.event(ref, "Normal", reason,
+                                    f"Node {self.node_name} status is now: {reason}")
 
     # -- sources -------------------------------------------------------------------------
 
@@ -236,6 +253,7 @@ class Kubelet:
                 await self.syncer.remove_pod(uid)
                 self.status_manager.forget(uid)
                 self._waiting.pop(uid, None)
+                self._failed.pop(uid, None)
             return
         if source == "file":
             await self._ensure_mirror(pod)
@@ -243,6 +261,9 @@ class Kubelet:
             await self._terminate(pod)
             return
         state = await self.syncer.inspect(uid)
+        if uid in self._failed or self._deadline_exceeded(pod, source):
+            await self._fail(pod, source, state)
+            return
         await self._write_status(pod, source, state, self._waiting.get(uid, {}))
         result = await self.syncer.sync(pod, state)
         self._waiting[uid] = result.waiting
@@ -250,9 +271,42 @@ class Kubelet:
         await self._write_status(pod, source, state, result.waiting)
         if result.retry_after is not None:
             self.queue.add_after(uid, result.retry_after)
+        deadline = self._deadline_left(pod, source)
+        if deadline is not None:
+            self.queue.add_after(uid, deadline + 0.05)
+
+    def _start_time(self, pod: JSON, source: str) -> datetime | None:
+        target = self._mirror_of(pod) if source == "file" else pod
+        uid = str(meta(target or {}).get("uid"))
+        status = self.status_manager.last(uid) or (target or {}).get("status") or {}
+        start = status.get("startTime")
+        return parse_time(start) if start else None
+
+    def _deadline_left(self, pod: JSON, source: str) -> float | None:
+        limit = (pod.get("spec") or {}).get("activeDeadlineSeconds")
+        start = self._start_time(pod, source)
+        if limit is None or start is None:
+            return None
+        return float(limit) - (self.clock() - start).total_seconds()
+
+    def _deadline_exceeded(self, pod: JSON, source: str) -> bool:
+        left = self._deadline_left(pod, source)
+        return left is not None and left <= 0
+
+    async def _fail(self, pod: JSON, source: str, state: Any) -> None:
+        """Stop a pod the kubelet failed itself (activeDeadlineSeconds), for good."""
+        uid = str(meta(pod).get("uid"))
+        if uid not in self._failed:
+            message = "Pod was active on the node longer than the specified deadline"
+            self._failed[uid] = ("DeadlineExceeded", message)
+            self._event(pod, "Warning", "DeadlineExceeded", message, "")
+        await self.syncer.kill_pod(pod, state, grace_period(pod))
+        state = await self.syncer.inspect(uid)
+        await self._write_status(pod, source, state, {}, self._failed[uid])
 
     async def _write_status(self, pod: JSON, source: str, state: Any,
-                            waiting: dict[str, tuple[str, str]]) -> None:
+                            waiting: dict[str, tuple[str, str]],
+                            failure: tuple[str, str] | None = None) -> None:
         target = pod
         if source == "file":
             target = self._mirror_of(pod) or {}
@@ -265,7 +319,8 @@ class Kubelet:
         if last is not None:
             base["status"] = last
         status = generate_pod_status(base, state, StatusInputs(
-            host_ip=self.node_ip, now=self.clock(), waiting=waiting, messages=messages))
+            host_ip=self.node_ip, now=self.clock(), waiting=waiting, messages=messages,
+            failure=failure))
         tm = meta(target)
         await self.status_manager.set(str(tm.get("namespace")), str(tm.get("name")),
                                       str(tm.get("uid")), status)

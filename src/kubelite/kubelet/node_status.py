@@ -116,6 +116,7 @@ class NodeAgent:
         self.lease_duration = lease_duration
         self.clock = clock
         self.node_uid = ""
+        self.created = False
         self._last_status: JSON | None = None
         self._last_report = self.clock() - timedelta(days=1)
         self._started = rfc3339(self.clock())
@@ -156,8 +157,10 @@ class NodeAgent:
                       "spec": {}}
         if self.pod_cidr:
             body["spec"] = {"podCIDR": self.pod_cidr, "podCIDRs": [self.pod_cidr]}
+        self.created = False
         try:
             node = await self.client.create(NODES, body)
+            self.created = True
         except StatusError as exc:
             if exc.code != 409:
                 raise

@@ -33,6 +33,8 @@ class StatusInputs:
     messages: Mapping[str, str] = field(default_factory=dict)
     # image id -> imageID to report (repo digest)
     image_ids: Mapping[str, str] = field(default_factory=dict)
+    # (reason, message) when the kubelet failed the pod itself (DeadlineExceeded)
+    failure: tuple[str, str] | None = None
 
 
 def _t(d: datetime | None) -> str | None:
@@ -173,6 +175,8 @@ def generate_pod_status(pod: JSON, state: PodRuntimeState, inputs: StatusInputs)
                                   old_app.get(c["name"])) for c in apps]
     _, init_done, init_failed = init_progress(pod, state)
     phase = _phase(pod, init_statuses, statuses, init_done, init_failed)
+    if inputs.failure is not None:
+        phase = "Failed"
 
     old_conds = {c.get("type", ""): c for c in old_status.get("conditions") or []}
     sandbox = state.latest_sandbox()
@@ -205,6 +209,8 @@ def generate_pod_status(pod: JSON, state: PodRuntimeState, inputs: StatusInputs)
     conditions.append(sched if sched else _condition("PodScheduled", True, old_conds, now))
 
     status: JSON = {"phase": phase, "conditions": conditions}
+    if inputs.failure is not None:
+        status["reason"], status["message"] = inputs.failure
     if inputs.host_ip:
         status["hostIP"] = inputs.host_ip
         status["hostIPs"] = [{"ip": inputs.host_ip}]

@@ -128,6 +128,11 @@ async def test_node_registered_with_lease(cluster: Cluster) -> None:
     assert st["daemonEndpoints"]["kubeletEndpoint"]["Port"] == 10250
     lease = await cluster.client.get(LEASES, NODE, "kube-node-lease")
     assert lease["spec"]["holderIdentity"] == NODE
+    await cluster.kubelet.recorder.flush()
+    evs = (await cluster.client.list(EVENTS, "default"))["items"]
+    node_evs = {e["reason"]: e["message"] for e in evs if e["involvedObject"]["kind"] == "Node"}
+    assert node_evs["Starting"] == "Starting kubelet."
+    assert node_evs["NodeReady"] == f"Node {NODE} status is now: NodeReady"
 
 
 async def test_pod_scheduled_and_running(cluster: Cluster) -> None:
@@ -448,3 +453,18 @@ async def test_volumes_shared_and_filled(cluster: Cluster) -> None:
     assert Path(a["/etc/app"], "app.conf").read_text() == "x=1"  # noqa: ASYNC240
     assert Path(a["/info"], "name").read_text() == "vols"  # noqa: ASYNC240
     assert "/dev/termination-log" in a
+
+
+async def test_active_deadline_fails_the_pod(cluster: Cluster) -> None:
+    await cluster.client.create(PODS, pod("deadline", activeDeadlineSeconds=30))
+    await eventually(lambda: phase_is(cluster, "deadline", "Running"))
+    cluster.clock.advance(31)
+    cluster.kubelet.resync_all()
+    p = await eventually(lambda: phase_is(cluster, "deadline", "Failed"))
+    assert p["status"]["reason"] == "DeadlineExceeded"
+    assert p["status"]["message"] == ("Pod was active on the node longer than the specified "
+                                      "deadline")
+    assert "terminated" in p["status"]["containerStatuses"][0]["state"]
+    await asyncio.sleep(0.3)
+    assert all(c.status.state == ContainerState.EXITED
+               for c in cluster.runtime.containers.values())
