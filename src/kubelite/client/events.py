@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Any
 
 from kubelite.api.errors import StatusError
@@ -57,7 +57,8 @@ class EventRecorder:
         self._queue: asyncio.Queue[tuple[JSON, str, str, str] | None] = asyncio.Queue()
         self._seen: OrderedDict[tuple[str, ...], tuple[str, str, int]] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
-        self.recorded: list[tuple[str, str, str]] = []  # (type, reason, message), for tests
+        # the latest (type, reason, message) recorded, for tests and debugging
+        self.recorded: deque[tuple[str, str, str]] = deque(maxlen=1000)
 
     def event(self, obj: JSON, type_: str, reason: str, message: str,
               field_path: str = "") -> None:

@@ -52,6 +52,12 @@ class ImagePuller:
         self.backoff = backoff
         self._last_failure: dict[str, datetime] = {}
 
+    def gc(self) -> None:
+        """Forget failures whose back-off has expired."""
+        self.backoff.gc()
+        for key in [k for k in self._last_failure if self.backoff.delay(k) == 0]:
+            del self._last_failure[key]
+
     async def ensure(self, pod: JSON, container: JSON, record: Recorder) -> ImageSpec:
         ref = str(container.get("image") or "")
         policy = pull_policy(container)

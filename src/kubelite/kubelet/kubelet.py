@@ -199,11 +199,16 @@ class Kubelet:
     # -- PLEG ----------------------------------------------------------------------------
 
     async def _pleg_loop(self) -> None:
+        n = 0
         while True:
             try:
                 await self.relist()
             except RuntimeServiceError as exc:
                 log.warning("PLEG relist failed: %s", exc)
+            n += 1
+            if n % 60 == 0:
+                self.restart_backoff.gc()
+                self.puller.gc()
             await asyncio.sleep(self.relist_period)
 
     async def relist(self) -> None:
