@@ -121,9 +121,10 @@ class ProtobufDecoder:
         if not known:
             return
         for field in desc.fields:
-            if (field.type == FieldDescriptor.TYPE_MESSAGE and not field.is_repeated
+            child = field.message_type
+            if (child is not None and not field.is_repeated
                     and field.full_name in self._values and field.name not in known
-                    and any(f.name in known for f in field.message_type.fields)):
+                    and any(f.name in known for f in child.fields)):
                 self._inline.add(field.full_name)
 
     def message_type(self, api_version: str, kind: str) -> Descriptor | None:
@@ -141,19 +142,18 @@ class ProtobufDecoder:
             raise ProtobufError(
                 "provided data does not appear to be a protobuf message, expected prefix "
                 + str(list(MAGIC)).replace(",", ""))
-        unknown = self._parse(self._unknown, body[len(MAGIC):])
-        api_version: str = unknown.typeMeta.apiVersion  # type: ignore[attr-defined]
-        kind: str = unknown.typeMeta.kind  # type: ignore[attr-defined]
-        if unknown.contentEncoding:  # type: ignore[attr-defined]
-            raise ProtobufError(
-                f"unsupported content encoding {unknown.contentEncoding!r}")  # type: ignore[attr-defined]  # noqa: E501
+        unknown: Any = self._parse(self._unknown, body[len(MAGIC):])
+        api_version: str = unknown.typeMeta.apiVersion
+        kind: str = unknown.typeMeta.kind
+        if unknown.contentEncoding:
+            raise ProtobufError(f"unsupported content encoding {unknown.contentEncoding!r}")
         if not kind:
             raise ProtobufError("Object 'Kind' is missing in protobuf body")
         desc = self.message_type(api_version, kind)
         if desc is None:
             raise ProtobufError(
                 f'no kind "{kind}" is registered for version "{api_version}"')
-        obj = self._parse(message_factory.GetMessageClass(desc), unknown.raw)  # type: ignore[attr-defined]  # noqa: E501
+        obj = self._parse(message_factory.GetMessageClass(desc), unknown.raw)
         out: JSON = {"apiVersion": api_version, "kind": kind}
         out.update(self._message(obj))
         return out
@@ -179,7 +179,7 @@ class ProtobufDecoder:
                 out[field.name] = value
         return out
 
-    def _field(self, msg: Message, field: FieldDescriptor) -> Any:
+    def _field(self, msg: Message, field: Any) -> Any:
         value = getattr(msg, field.name)
         if field.is_repeated:
             if not value:
@@ -199,37 +199,36 @@ class ProtobufDecoder:
                 return _OMIT
         return self._single(field, value)
 
-    def _single(self, field: FieldDescriptor, value: Any) -> Any:
+    def _single(self, field: Any, value: Any) -> Any:
         if field.type == FieldDescriptor.TYPE_MESSAGE:
             return self._special(value)
         if field.type == FieldDescriptor.TYPE_BYTES:
             return base64.b64encode(value).decode()
         return value
 
-    def _special(self, msg: Message) -> Any:
+    def _special(self, msg: Any) -> Any:
         name = msg.DESCRIPTOR.full_name
         if name == _INT_OR_STRING:
-            if msg.type == 1:  # type: ignore[attr-defined]
-                return msg.strVal  # type: ignore[attr-defined]
-            return msg.intVal  # type: ignore[attr-defined]
+            if msg.type == 1:
+                return msg.strVal
+            return msg.intVal
         if name == _QUANTITY:
-            return msg.string or "0"  # type: ignore[attr-defined]
+            return msg.string or "0"
         if name in (_TIME, _MICRO_TIME):
             if msg.ByteSize() == 0:
                 return None
-            t = _EPOCH + dt.timedelta(seconds=msg.seconds,  # type: ignore[attr-defined]
-                                      microseconds=msg.nanos // 1000)  # type: ignore[attr-defined]  # noqa: E501
+            t = _EPOCH + dt.timedelta(seconds=msg.seconds, microseconds=msg.nanos // 1000)
             return rfc3339(t) if name == _TIME else rfc3339_micro(t)
         if name == _DURATION:
-            return go_duration(msg.duration)  # type: ignore[attr-defined]
+            return go_duration(msg.duration)
         if name == _RAW_EXTENSION:
-            return self._embedded(msg.raw)  # type: ignore[attr-defined]
+            return self._embedded(msg.raw)
         if name == _FIELDS_V1:
-            return self._embedded(msg.Raw)  # type: ignore[attr-defined]
+            return self._embedded(msg.Raw)
         fields = msg.DESCRIPTOR.fields
         if (len(fields) == 1 and fields[0].name == "items" and fields[0].is_repeated
                 and fields[0].type != FieldDescriptor.TYPE_MESSAGE):
-            return list(msg.items)  # type: ignore[attr-defined]
+            return list(msg.items)
         return self._message(msg)
 
     def _embedded(self, raw: bytes) -> Any:

@@ -87,8 +87,10 @@ class ResourceHandlers:
         discovery: Discovery,
         clock: Clock,
         stopping: asyncio.Event,
+        protobuf: codec.ProtobufSchemas | None = None,
     ) -> None:
         self.registry = registry
+        self.protobuf = protobuf
         self.discovery = discovery
         self.clock = clock
         self.stopping = stopping
@@ -280,7 +282,8 @@ class ResourceHandlers:
 
     async def _decode_as(self, request: web.Request, res: scheme.Resource) -> JSON:
         body = await codec.read_body(request)
-        obj = codec.decode_object(body, request.headers.get("Content-Type", ""))
+        obj = await codec.decode_body(body, request.headers.get("Content-Type", ""),
+                                      self.protobuf)
         kind = obj.get("kind")
         api_version = obj.get("apiVersion")
         if kind and kind != res.kind:
@@ -341,7 +344,8 @@ class ResourceHandlers:
 
     async def _delete_options(self, request: web.Request) -> DeleteOptions:
         body = await codec.read_body(request)
-        doc = codec.decode_object(body, request.headers.get("Content-Type", "")) if body else None
+        doc = await codec.decode_body(
+            body, request.headers.get("Content-Type", ""), self.protobuf) if body else None
         query = {k: request.query[k] for k in ("gracePeriodSeconds", "propagationPolicy",
                                                  "dryRun") if k in request.query}
         return DeleteOptions.from_json(doc, query)
@@ -402,11 +406,13 @@ class ResourceHandlers:
             raise errors.method_not_allowed()
         content_type = request.headers.get("Content-Type", "")
         body = await codec.read_body(request)
+        put_scale = (await codec.decode_body(body, content_type, self.protobuf)
+                     if request.method == "PUT" else None)
 
         def apply(current: JSON) -> JSON:
             scale = to_scale(current)
-            if request.method == "PUT":
-                new_scale = codec.decode_object(body, content_type)
+            if put_scale is not None:
+                new_scale = put_scale
                 rv = (new_scale.get("metadata") or {}).get("resourceVersion")
                 if rv and rv != current["metadata"]["resourceVersion"]:
                     raise errors.conflict(res.plural, name, res.group)
@@ -429,9 +435,9 @@ class ResourceHandlers:
     async def bind(
         self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
     ) -> web.Response:
-        body = codec.decode_object(
-            await codec.read_body(request), request.headers.get("Content-Type", "")
-        )
+        body = await codec.decode_body(
+            await codec.read_body(request), request.headers.get("Content-Type", ""),
+            self.protobuf)
         target = (body.get("target") or {}).get("name")
         if not target:
             raise errors.invalid("Binding", name, [errors.Cause(

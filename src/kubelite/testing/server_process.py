@@ -46,9 +46,12 @@ class ServerProcess:
             "--https-listen-port", str(self.port), "--write-kubeconfig", str(self.kubeconfig),
             *(["--disable-agent"] if self.disable_agent else []), *self.extra_args,
         ]
+        # run this checkout's kubelite, not whichever one is installed
+        src = str(Path(__file__).resolve().parents[2])
+        path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path},
         )
         threading.Thread(target=self._read, daemon=True).start()
         if not self._ready.wait(timeout):
