@@ -97,21 +97,30 @@ def merge(sets: Iterable[Sequence[descriptor_pb2.FileDescriptorProto]]) -> bytes
     best: dict[str, tuple[int, descriptor_pb2.FileDescriptorProto]] = {}
     for files in sets:
         for fd in files:
+            fd = _canonical(fd)
             size = fd.ByteSize()
-            name = canonical_name(fd.name)
-            if name not in best or size > best[name][0]:
-                best[name] = (size, fd)
+            if fd.name not in best or size > best[fd.name][0]:
+                best[fd.name] = (size, fd)
     out = descriptor_pb2.FileDescriptorSet()
     for name in sorted(best):
         fd = out.file.add()
         fd.CopyFrom(best[name][1])
-        fd.name = name
-        kept = [canonical_name(d) for d in fd.dependency if canonical_name(d) in best]
+        kept = [d for d in fd.dependency if d in best]
         del fd.dependency[:]
         fd.dependency.extend(kept)
-        del fd.public_dependency[:]
-        del fd.weak_dependency[:]
     return out.SerializeToString()
+
+
+def _canonical(fd: descriptor_pb2.FileDescriptorProto) -> descriptor_pb2.FileDescriptorProto:
+    copy = descriptor_pb2.FileDescriptorProto()
+    copy.CopyFrom(fd)
+    copy.name = canonical_name(fd.name)
+    deps = [canonical_name(d) for d in fd.dependency]
+    del copy.dependency[:]
+    copy.dependency.extend(deps)
+    del copy.public_dependency[:]
+    del copy.weak_dependency[:]
+    return copy
 
 
 class KubectlDescriptors:
