@@ -1,4 +1,5 @@
-"""Shared fixtures: a real kubelite server process and the real kubectl."""
+"""Shared fixtures: a real kubelite server process, the real kubectl, and (as a plugin)
+the local test-image registry (``image_registry``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from kubelite.testing.server_process import ServerProcess
+
+pytest_plugins = ["kubelite.testing.images_fixture"]
 
 
 @pytest.fixture(scope="module")

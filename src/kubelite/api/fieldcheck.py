@@ -13,7 +13,19 @@ from kubelite.api import openapi
 JSON = dict[str, Any]
 
 
+_RESOLVED: dict[int, JSON] = {}
+
+
 def _deref(node: JSON, defs: dict[str, JSON]) -> JSON:
+    """The schema behind ``node``'s ``$ref``/single ``allOf`` (memoised: schemas are static)."""
+    key = id(node)
+    hit = _RESOLVED.get(key)
+    if hit is None:
+        hit = _RESOLVED[key] = _deref_uncached(node, defs)
+    return hit
+
+
+def _deref_uncached(node: JSON, defs: dict[str, JSON]) -> JSON:
     seen = 0
     while seen < 16:
         seen += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import lru_cache
 
 from kubelite.api.meta_time import parse_time
 
@@ -57,10 +58,16 @@ def since(timestamp: str | None, now: dt.datetime) -> str:
     """
     if not timestamp:
         return "<unknown>"
+    then = _parse(timestamp)
+    if then is None:
+        return "<unknown>"
+    return human_duration(now - then)
+
+
+@lru_cache(maxsize=8192)
+def _parse(timestamp: str) -> dt.datetime | None:
     try:
         then = parse_time(timestamp)
     except ValueError:
-        return "<unknown>"
-    if then.tzinfo is None:
-        then = then.replace(tzinfo=dt.UTC)
-    return human_duration(now - then)
+        return None
+    return then if then.tzinfo is not None else then.replace(tzinfo=dt.UTC)

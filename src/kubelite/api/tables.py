@@ -144,16 +144,32 @@ def _later(current: dt.datetime | None, stamp: Any) -> dt.datetime | None:
 def _terminated_reason(term: JSON, prefix: str) -> str:
     if term.get("reason"):
         return prefix + str(term["reason"])
-    if _i(term, "signal"):
-        return f"{prefix}Signal:{_i(term, 'signal')}"
-    return f"{prefix}ExitCode:{_i(term, 'exitCode')}"
+    if _n(term.get("signal")):
+        return f"{prefix}Signal:{_n(term.get('signal'))}"
+    return f"{prefix}ExitCode:{_n(term.get('exitCode'))}"
 
 
 def _condition_true(conditions: list[Any], type_: str) -> bool:
     for c in conditions:
         if isinstance(c, dict) and c.get("type") == type_:
-            return c.get("status") == "True"
+            return bool(c.get("status") == "True")
     return False
+
+
+def _o(value: Any) -> JSON:
+    return value if isinstance(value, dict) else _EMPTY
+
+
+def _l(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else _NONE
+
+
+_EMPTY: JSON = {}
+_NONE: list[Any] = []
+
+
+def _n(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def pod_status(pod: JSON, now: dt.datetime) -> tuple[str, str, str]:
@@ -165,13 +181,13 @@ def pod_status(pod: JSON, now: dt.datetime) -> tuple[str, str, str]:
     ``Error``, ``ExitCode:3``), ``Terminating`` once deleted, ``Unknown`` for pods of a
     lost node. RESTARTS reads ``2 (5h ago)`` once a container has restarted.
     """
-    spec = _map(pod, "spec")
-    status = _map(pod, "status")
-    conditions = _list(status, "conditions")
-    inits = [c for c in _list(spec, "initContainers") if isinstance(c, dict)]
-    restartable = {_s(c, "name") for c in inits if c.get("restartPolicy") == "Always"}
+    spec = _o(pod.get("spec"))
+    status = _o(pod.get("status"))
+    conditions = _l(status.get("conditions"))
+    inits = [c for c in _l(spec.get("initContainers")) if isinstance(c, dict)]
+    restartable = {c.get("name") for c in inits if c.get("restartPolicy") == "Always"}
 
-    total = len(_list(spec, "containers")) + sum(
+    total = len(_l(spec.get("containers"))) + sum(
         1 for c in inits if c.get("restartPolicy") == "Always")
     ready = 0
     restarts = 0
@@ -179,27 +195,29 @@ def pod_status(pod: JSON, now: dt.datetime) -> tuple[str, str, str]:
     last_restart: dt.datetime | None = None
     last_restartable: dt.datetime | None = None
 
-    phase = _s(status, "phase")
-    reason = _s(status, "reason") or phase
+    phase = str(status.get("phase") or "")
+    reason = str(status.get("reason") or "") or phase
     for c in conditions:
-        if _s(c, "type") == "PodScheduled" and _s(c, "reason") == "SchedulingGated":
+        if _o(c).get("type") == "PodScheduled" and _o(c).get("reason") == "SchedulingGated":
             reason = "SchedulingGated"
 
     initializing = False
-    for i, cs in enumerate(_list(status, "initContainerStatuses")):
-        if not isinstance(cs, dict):
-            continue
-        count = _i(cs, "restartCount")
+    for i, raw in enumerate(_l(status.get("initContainerStatuses"))):
+        cs = _o(raw)
+        count = _n(cs.get("restartCount"))
         restarts += count
-        finished = _d(cs, "lastState", "terminated", "finishedAt")
-        last_restart = _later(last_restart, finished)
-        is_restartable = _s(cs, "name") in restartable
+        last_term = _o(_o(cs.get("lastState")).get("terminated"))
+        if last_term:
+            last_restart = _later(last_restart, last_term.get("finishedAt"))
+        is_restartable = cs.get("name") in restartable
         if is_restartable:
             restartable_restarts += count
-            last_restartable = _later(last_restartable, finished)
-        term = _d(cs, "state", "terminated")
-        waiting = _d(cs, "state", "waiting")
-        if isinstance(term, dict) and _i(term, "exitCode") == 0:
+            if last_term:
+                last_restartable = _later(last_restartable, last_term.get("finishedAt"))
+        state = _o(cs.get("state"))
+        term = state.get("terminated")
+        waiting = state.get("waiting")
+        if isinstance(term, dict) and _n(term.get("exitCode")) == 0:
             continue
         if is_restartable and cs.get("started") is True:
             if cs.get("ready") is True:
@@ -219,28 +237,30 @@ def pod_status(pod: JSON, now: dt.datetime) -> tuple[str, str, str]:
         restarts = restartable_restarts
         last_restart = last_restartable
         has_running = False
-        for cs in reversed(_list(status, "containerStatuses")):
-            if not isinstance(cs, dict):
-                continue
-            restarts += _i(cs, "restartCount")
-            last_restart = _later(last_restart, _d(cs, "lastState", "terminated", "finishedAt"))
-            term = _d(cs, "state", "terminated")
-            waiting = _d(cs, "state", "waiting")
+        for raw in reversed(_l(status.get("containerStatuses"))):
+            cs = _o(raw)
+            restarts += _n(cs.get("restartCount"))
+            last_term = _o(_o(cs.get("lastState")).get("terminated"))
+            if last_term:
+                last_restart = _later(last_restart, last_term.get("finishedAt"))
+            state = _o(cs.get("state"))
+            term = state.get("terminated")
+            waiting = state.get("waiting")
             if isinstance(waiting, dict) and waiting.get("reason"):
                 reason = str(waiting["reason"])
             elif isinstance(term, dict):
                 reason = _terminated_reason(term, "")
-            elif cs.get("ready") is True and isinstance(_d(cs, "state", "running"), dict):
+            elif cs.get("ready") is True and isinstance(state.get("running"), dict):
                 has_running = True
                 ready += 1
         if reason == "Completed" and has_running:
             reason = "Running" if _condition_true(conditions, "Ready") else "NotReady"
 
-    deleting = bool(_d(pod, "metadata", "deletionTimestamp"))
-    if deleting and _s(status, "reason") == "NodeLost":
-        reason = "Unknown"
-    elif deleting and phase not in ("Succeeded", "Failed"):
-        reason = "Terminating"
+    if _o(pod.get("metadata")).get("deletionTimestamp"):
+        if status.get("reason") == "NodeLost":
+            reason = "Unknown"
+        elif phase not in ("Succeeded", "Failed"):
+            reason = "Terminating"
 
     restarts_text = str(restarts)
     if restarts != 0 and last_restart is not None:
@@ -251,17 +271,19 @@ def pod_status(pod: JSON, now: dt.datetime) -> tuple[str, str, str]:
 def _pod_ip(status: JSON) -> str:
     if status.get("podIP"):
         return str(status["podIP"])
-    ips = _list(status, "podIPs")
-    return _s(ips[0], "ip") if ips else ""
+    ips = _l(status.get("podIPs"))
+    return str(_o(ips[0]).get("ip") or "") if ips else ""
 
 
 def _pod_cells(pod: JSON, now: dt.datetime) -> Cells:
     ready, reason, restarts = pod_status(pod, now)
-    status = _map(pod, "status")
-    gates = [g for g in _list(pod, "spec", "readinessGates") if isinstance(g, dict)]
+    spec = _o(pod.get("spec"))
+    status = _o(pod.get("status"))
+    meta = _o(pod.get("metadata"))
+    gates = [g for g in _l(spec.get("readinessGates")) if isinstance(g, dict)]
     gates_text = "<none>"
     if gates:
-        conditions = [c for c in _list(status, "conditions") if isinstance(c, dict)]
+        conditions = [c for c in _l(status.get("conditions")) if isinstance(c, dict)]
         true = 0
         for g in gates:
             for c in conditions:
@@ -270,10 +292,11 @@ def _pod_cells(pod: JSON, now: dt.datetime) -> Cells:
                     break
         gates_text = f"{true}/{len(gates)}"
     return [
-        _name(pod), ready, reason, restarts, _age(pod, now),
+        str(meta.get("name") or ""), ready, reason, restarts,
+        since(meta.get("creationTimestamp"), now),
         _pod_ip(status) or "<none>",
-        _s(pod, "spec", "nodeName") or "<none>",
-        _s(status, "nominatedNodeName") or "<none>",
+        str(spec.get("nodeName") or "") or "<none>",
+        str(status.get("nominatedNodeName") or "") or "<none>",
         gates_text,
     ]
 
@@ -711,7 +734,14 @@ def build_table(
     """
     include = check_include_object(include_object)
     printer = printer_for(resource)
-    rows = [table_row(resource, obj, now, include) for obj in objects]
+    cells, conditions = printer.cells, printer.conditions
+    rows: list[JSON] = []
+    for obj in objects:
+        row: JSON = {"cells": cells(obj, now)}
+        if conditions is not None and (found := conditions(obj)):
+            row["conditions"] = found
+        row["object"] = _row_object(obj, include)
+        rows.append(row)
     return {
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",

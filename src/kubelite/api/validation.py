@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -346,6 +348,25 @@ def _validate_mounts(mounts: list[Any], volumes: set[str], path: str, errs: Erro
         points.add(mount_path)
 
 
+_ENV_NAME = re.compile(r"^[\x20-\x3c\x3e-\x7e]+$")
+_PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
+
+
+def _validate_probe(probe: JSON, kind: str, path: str, errs: Errors) -> None:
+    """One handler, non-negative timings, successThreshold 1 for liveness and startup."""
+    handlers = [h for h in _PROBE_HANDLERS if _d(probe, h) is not None]
+    if not handlers:
+        errs.required(path, "must specify a handler type")
+    elif len(handlers) > 1:
+        errs.forbidden(f"{path}.{handlers[1]}", "may not specify more than 1 handler type")
+    for field in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds",
+                  "successThreshold", "failureThreshold"):
+        _validate_nonnegative(_int(probe, field), f"{path}.{field}", errs)
+    success = _int(probe, "successThreshold")
+    if kind != "readinessProbe" and success is not None and success != 1:
+        errs.invalid(f"{path}.successThreshold", success, "must be 1")
+
+
 def _validate_container_common(ctr: Any, volumes: set[str], path: str, errs: Errors) -> None:
     name = _str(ctr, "name")
     if not name:
@@ -359,8 +380,16 @@ def _validate_container_common(ctr: Any, volumes: set[str], path: str, errs: Err
         errs.not_supported(f"{path}.imagePullPolicy", pull, _PULL_POLICIES)
     _validate_ports(_list(ctr, "ports"), f"{path}.ports", errs)
     for i, env in enumerate(_list(ctr, "env")):
-        if not _str(env, "name"):
+        env_name = _str(env, "name")
+        if not env_name:
             errs.required(f"{path}.env[{i}].name")
+        elif not _ENV_NAME.match(env_name):
+            errs.invalid(f"{path}.env[{i}].name", env_name,
+                         "a valid environment variable name must consist only of printable "
+                         "ASCII characters other than '='")
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        if isinstance(_d(ctr, probe), dict):
+            _validate_probe(_dict(ctr, probe), probe, f"{path}.{probe}", errs)
     _validate_mounts(_list(ctr, "volumeMounts"), volumes, f"{path}.volumeMounts", errs)
 
 
@@ -459,8 +488,6 @@ def _spec_diff(old: Any, new: Any, path: str, out: list[str]) -> None:
 
 
 def _json(v: Any) -> str:
-    import json
-
     return "<unset>" if v is None else json.dumps(v, sort_keys=True)
 
 
@@ -603,18 +630,20 @@ def _template_restart_always(template: Any, path: str, kind_word: str, errs: Err
         errs.not_supported(f"{path}.spec.restartPolicy", policy, ["Always"])
     deadline = _d(spec, "activeDeadlineSeconds")
     if deadline is not None:
-        name = "DaemonSet" if kind_word == "daemonset" else "ReplicaSet"
-        errs.invalid(f"{path}.spec.activeDeadlineSeconds", deadline,
-                     f"activeDeadlineSeconds in {name} is not Supported")
+        if kind_word == "daemonset":
+            errs.forbidden(f"{path}.spec.activeDeadlineSeconds",
+                           "activeDeadlineSeconds in DaemonSet is not Supported")
+        else:
+            errs.invalid(f"{path}.spec.activeDeadlineSeconds", deadline,
+                         "activeDeadlineSeconds in ReplicaSet is not Supported")
 
 
 def _validate_daemonset_spec(obj: JSON, errs: Errors) -> None:
     spec = _dict(obj, "spec")
     selector = spec.get("selector")
-    if not isinstance(selector, dict):
-        errs.required("spec.selector")
-    else:
-        _validate_label_selector(selector, "spec.selector", errs)
+    # Unlike Deployments and ReplicaSets, a missing selector is reported only as the
+    # template mismatch below (a nil selector matches nothing).
+    _validate_label_selector(selector, "spec.selector", errs)
     try:
         sel = label_selector_from_dict(selector if isinstance(selector, dict) else None)
     except errors.StatusError:
@@ -712,6 +741,76 @@ def _validate_secret(obj: JSON, errs: Errors) -> None:
             errs.required("data[tls.key]")
 
 
+def _validate_event(obj: JSON, new_api: bool, errs: Errors) -> None:
+    """``legacyValidateEvent``: namespaces agree; new-style events name their reporter.
+
+    ``new_api`` is true for events.k8s.io/v1 objects (``regarding``, ``note``,
+    ``reportingController``); core/v1 spells them ``involvedObject``, ``message`` and
+    ``reportingComponent``.
+    """
+    namespace = _str(_dict(obj, "metadata"), "namespace")
+    ref_name = "regarding" if new_api else "involvedObject"
+    ref = _dict(obj, ref_name)
+    ref_ns = _str(ref, "namespace")
+    controller_field = "reportingController" if new_api else "reportingComponent"
+    controller = _str(obj, controller_field) or _str(obj, "reportingController")
+    message_field = "note" if new_api else "message"
+    ns_path = f"{ref_name}.namespace"
+    if not _d(obj, "eventTime"):
+        if not ref_ns:
+            if namespace not in ("", "default"):
+                errs.invalid(ns_path, ref_ns, "does not match event.namespace")
+        elif namespace != ref_ns:
+            errs.invalid(ns_path, ref_ns, "does not match event.namespace")
+    else:
+        if not ref_ns and namespace not in ("default", "kube-system"):
+            errs.invalid(ns_path, ref_ns, "does not match event.namespace")
+        if not controller:
+            errs.required(controller_field)
+        for msg in is_qualified_name(controller):
+            errs.invalid(controller_field, controller, msg)
+        instance = _str(obj, "reportingInstance")
+        if not instance:
+            errs.required("reportingInstance")
+        if len(instance) > 128:
+            errs.invalid("reportingInstance", "", "can have at most 128 characters")
+        action = _str(obj, "action")
+        if not action:
+            errs.required("action")
+        if len(action) > 128:
+            errs.invalid("action", "", "can have at most 128 characters")
+        reason = _str(obj, "reason")
+        if not reason:
+            errs.required("reason")
+        if len(reason) > 128:
+            errs.invalid("reason", "", "can have at most 128 characters")
+        if len(_str(obj, message_field)) > 1024:
+            errs.invalid(message_field, "", "can have at most 1024 characters")
+
+
+_IMMUTABLE_SET = "field is immutable when `immutable` is set"
+
+
+def _validate_immutable_data(new: JSON, old: JSON, fields: tuple[str, ...],
+                             errs: Errors) -> None:
+    """ConfigMaps and Secrets marked ``immutable: true`` keep their data."""
+    if old.get("immutable") is not True:
+        return
+    if new.get("immutable") is not True:
+        errs.forbidden("immutable", _IMMUTABLE_SET)
+    for name in fields:
+        if (new.get(name) or {}) != (old.get(name) or {}):
+            errs.forbidden(name, _IMMUTABLE_SET)
+
+
+def _secret_data(obj: JSON) -> JSON:
+    """Secret data with stringData folded in (as the API stores it)."""
+    data = dict(_dict(obj, "data"))
+    for k, v in _dict(obj, "stringData").items():
+        data[k] = base64.b64encode(str(v).encode()).decode()
+    return data
+
+
 _SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]
 
 
@@ -803,10 +902,23 @@ def validate(resource: Resource | str, obj: JSON, old: JSON | None = None,
             _validate_selector_immutable(obj, old, errs)
     elif plural == "configmaps":
         _validate_config_map(obj, errs)
+        if old is not None:
+            _validate_immutable_data(obj, old, ("data", "binaryData"), errs)
     elif plural == "secrets":
         _validate_secret(obj, errs)
+        if old is not None:
+            old_type, new_type = _str(old, "type") or "Opaque", _str(obj, "type") or "Opaque"
+            if new_type != old_type:
+                errs.invalid("type", new_type, FIELD_IMMUTABLE_MSG)
+            _validate_immutable_data({**obj, "data": _secret_data(obj)},
+                                     {**old, "data": _secret_data(old)}, ("data",), errs)
     elif plural == "services":
         _validate_service(obj, errs)
+    elif plural == "events":
+        new_api = "regarding" in obj or "note" in obj or (
+            isinstance(resource, Resource) and resource.group == "events.k8s.io"
+            and "involvedObject" not in obj)
+        _validate_event(obj, new_api, errs)
     return errs.causes
 
 

@@ -20,8 +20,10 @@ from kubelite.api import errors, openapi, scheme
 from kubelite.api.meta_time import Clock, utcnow
 from kubelite.api.protodesc import KubectlDescriptors
 from kubelite.apiserver import codec, openapi_handlers
+from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
+from kubelite.apiserver.namespaces import NamespaceFinalizer
 from kubelite.apiserver.pki import PKI
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.rest import ResourceHandlers
@@ -78,6 +80,7 @@ class APIServer:
         self.handlers = ResourceHandlers(self.registry, self.discovery, clock, self.stopping,
                                          self.protobuf)
         self.ready = False
+        self.namespace_finalizer = NamespaceFinalizer(self.registry)
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
         self.port = serving.port
@@ -107,7 +110,7 @@ class APIServer:
     async def _errors_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:  # noqa: E501
         try:
             response = await handler(request)
-            for text in request.get("warnings") or ():
+            for text in request.get(keys.WARNINGS) or ():
                 if not response.prepared:
                     response.headers.add("Warning", '299 - "' + text.replace('"', '\\"') + '"')
             return response
@@ -133,7 +136,7 @@ class APIServer:
         path = request.path
         if not (path in ANONYMOUS_PATHS or path.split("/", 2)[1] in ("healthz", "livez",
                                                                         "readyz")):
-            request["user"] = self.authenticator.authenticate(request)
+            request[keys.USER] = self.authenticator.authenticate(request)
         return await handler(request)
 
     async def _health(self, request: web.Request) -> web.Response:
@@ -173,6 +176,7 @@ class APIServer:
         site = web.TCPSite(self._runner, self.serving.bind_address, self.serving.port,
                            ssl_context=ctx, reuse_address=True, backlog=1024)
         await site.start()
+        self.namespace_finalizer.start()
         if self.serving.port == 0:
             server = site._server
             assert server is not None
@@ -183,6 +187,7 @@ class APIServer:
     async def stop(self) -> None:
         self.ready = False
         self.stopping.set()
+        await self.namespace_finalizer.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hmac
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,14 @@ class TokenFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._mtime = -1.0
+        self._checked = 0.0
         self._tokens: dict[str, User] = {}
 
     def _reload(self) -> None:
+        now = time.monotonic()
+        if now - self._checked < 1.0:
+            return
+        self._checked = now
         try:
             mtime = self.path.stat().st_mtime
         except FileNotFoundError:
@@ -62,7 +68,8 @@ class TokenFile:
         return None
 
     def add(self, token: str, user: str, uid: str, groups: list[str]) -> None:
-        """Append a token (creating the file with mode 0600)."""
+        """Append a token (creating the file with mode 0600); effective at once."""
+        self._checked = 0.0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.touch(mode=0o600, exist_ok=True)
         with self.path.open("a", newline="") as f:

@@ -10,8 +10,6 @@ Objects handed out may be shared with the watch cache: callers never mutate them
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +18,7 @@ from typing import Any
 import orjson
 
 from kubelite.api import errors, scheme, validation
+from kubelite.api.meta import generate_name, new_uid
 from kubelite.api.meta_time import Clock, rfc3339, utcnow
 from kubelite.storage.interface import (
     JSON,
@@ -32,18 +31,12 @@ from kubelite.storage.interface import (
 
 # Kinds whose metadata.generation counts spec changes (as their strategies do upstream).
 GENERATION_KINDS = frozenset({"Deployment", "ReplicaSet", "DaemonSet"})
-_GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _MAX_RETRIES = 16
 
 
 def deep_copy(obj: Any) -> Any:
     """A deep copy of a JSON value (objects from the cache are shared, never mutated)."""
     return orjson.loads(orjson.dumps(obj))
-
-
-def generate_name(prefix: str) -> str:
-    """``prefix`` plus five random characters from Kubernetes' alphabet."""
-    return prefix + "".join(secrets.choice(_GENERATE_ALPHABET) for _ in range(5))
 
 
 def has_status(res: scheme.Resource) -> bool:
@@ -113,7 +106,7 @@ class Registry:
         name = meta.get("name") or ""
         if res.namespaced:
             meta["namespace"] = namespace
-            await self._require_namespace(namespace or "", res)
+            await self._require_namespace(namespace or "", res, name)
         else:
             meta.pop("namespace", None)
         obj["kind"] = res.kind
@@ -129,7 +122,7 @@ class Registry:
         except KeyExists:
             raise errors.already_exists(res.plural, name, res.group) from None
 
-    async def _require_namespace(self, namespace: str, res: scheme.Resource) -> None:
+    async def _require_namespace(self, namespace: str, res: scheme.Resource, name: str) -> None:
         ns_res = scheme.lookup("", "v1", "namespaces")
         assert ns_res is not None
         ns = await self.store.get(ns_res.key(None, namespace))
@@ -138,9 +131,9 @@ class Registry:
         if ns.get("metadata", {}).get("deletionTimestamp"):
             raise errors.StatusError(
                 403, "Forbidden",
-                f'{res.plural} "{"" }" is forbidden: unable to create new content in namespace '
+                f'{res.plural} "{name}" is forbidden: unable to create new content in namespace '
                 f"{namespace} because it is being terminated",
-                {"kind": res.plural},
+                {"name": name, "kind": res.plural},
             )
 
     def _prepare_create(self, res: scheme.Resource, obj: JSON) -> None:
@@ -148,7 +141,7 @@ class Registry:
         for field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
                       "selfLink"):
             meta.pop(field, None)
-        meta["uid"] = str(uuid.uuid4())
+        meta["uid"] = new_uid()
         meta["creationTimestamp"] = rfc3339(self.clock())
         if res.kind in GENERATION_KINDS:
             meta["generation"] = 1
@@ -214,7 +207,7 @@ class Registry:
             meta = new["metadata"]
             if (
                 meta.get("deletionTimestamp")
-                and not meta.get("finalizers")
+                and not _pending_finalizers(new)
                 and (res.kind != "Pod" or meta.get("deletionGracePeriodSeconds") == 0)
             ):
                 return await self._delete_now(res, key, current)
@@ -287,8 +280,14 @@ class Registry:
                     f"{opts.precondition_rv}, ResourceVersion in object meta: "
                     f"{meta.get('resourceVersion')}",
                 )
+            if res.kind == "Namespace" and name in PROTECTED_NAMESPACES:
+                raise errors.StatusError(
+                    403, "Forbidden",
+                    f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                    {"name": name, "kind": "namespaces"},
+                )
             grace = self._grace_period(res, current, opts)
-            if grace == 0 and not meta.get("finalizers"):
+            if grace == 0 and not _pending_finalizers(current):
                 if opts.dry_run:
                     return current
                 try:
@@ -304,6 +303,8 @@ class Registry:
                     return current
             nmeta["deletionTimestamp"] = rfc3339(now + timedelta(seconds=grace))
             nmeta["deletionGracePeriodSeconds"] = grace
+            if res.kind == "Namespace":
+                new.setdefault("status", {})["phase"] = "Terminating"
             if opts.dry_run:
                 return new
             try:
@@ -337,6 +338,17 @@ class Registry:
             return max(0, opts.grace_period_seconds)
         value = spec.get("terminationGracePeriodSeconds")
         return int(value) if value is not None else 30
+
+
+PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
+
+
+def _pending_finalizers(obj: JSON) -> bool:
+    """Whether anything still holds the object back from deletion (metadata finalizers, or
+    a namespace's spec.finalizers)."""
+    if obj["metadata"].get("finalizers"):
+        return True
+    return obj.get("kind") == "Namespace" and bool((obj.get("spec") or {}).get("finalizers"))
 
 
 def qos_class(spec: JSON) -> str:

@@ -18,6 +18,7 @@ from aiohttp import web
 from kubelite.api import convert, errors, scheme, selectors, tables
 from kubelite.api.meta_time import Clock, rfc3339
 from kubelite.apiserver import codec, patching, paths
+from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.discovery import Discovery
 from kubelite.apiserver.registry import DeleteOptions, Registry
 from kubelite.apiserver.watch import WatchStream
@@ -69,13 +70,13 @@ CONVERSIONS: dict[tuple[str, str, str], tuple[scheme.Resource, Callable[[JSON], 
 
 
 def _out(request: web.Request, obj: JSON) -> JSON:
-    from_storage = request.get("from_storage")
+    from_storage = request.get(keys.FROM_STORAGE)
     return from_storage(obj) if from_storage is not None else obj
 
 
 def warn(request: web.Request, warnings: list[str]) -> None:
     """Remember warnings for this request; the app sends them as ``Warning`` headers."""
-    request["warnings"] = warnings
+    request[keys.WARNINGS] = warnings
 
 
 class ResourceHandlers:
@@ -117,8 +118,10 @@ class ResourceHandlers:
                                      "the server could not find the requested resource")
         conversion = CONVERSIONS.get((res.group, res.version, res.plural))
         if conversion is not None:
-            request["addressed"] = res
-            res, request["to_storage"], request["from_storage"] = conversion
+            request[keys.ADDRESSED] = res
+            res, to_storage, from_storage = conversion
+            request[keys.TO_STORAGE] = to_storage
+            request[keys.FROM_STORAGE] = from_storage
         special = self.subresource_handlers.get((res.plural, info.subresource or ""))
         if special is not None and info.name:
             return await special(request, info)
@@ -137,6 +140,8 @@ class ResourceHandlers:
             return await self.scale(request, res, info.namespace, info.name)
         if info.subresource == "binding" and method == "POST":
             return await self.bind(request, res, info.namespace, info.name)
+        if info.subresource == "eviction" and method == "POST":
+            return await self.evict(request, res, info.namespace, info.name)
         if method == "GET":
             return await self.get(request, res, info.namespace, info.name)
         if method == "PUT":
@@ -237,7 +242,7 @@ class ResourceHandlers:
             )
             table["metadata"] = meta
             return codec.json_response(table)
-        shown: scheme.Resource = request.get("addressed") or res
+        shown: scheme.Resource = request.get(keys.ADDRESSED) or res
         body = (
             b'{"kind":"' + shown.list_kind.encode() + b'","apiVersion":"'
             + shown.api_version.encode() + b'","metadata":' + orjson.dumps(meta)
@@ -268,16 +273,16 @@ class ResourceHandlers:
         stream = WatchStream(
             self.registry.store, res, res.prefix(namespace), match,
             table=table_fn, bookmarks=_flag(request.query, "allowWatchBookmarks"),
-            timeout=timeout, stopping=self.stopping, transform=request.get("from_storage"),
+            timeout=timeout, stopping=self.stopping, transform=request.get(keys.FROM_STORAGE),
         )
         return await stream.run(request, request.query.get("resourceVersion"))
 
     # -- writes --------------------------------------------------------------------------
 
     async def _decode(self, request: web.Request, res: scheme.Resource) -> JSON:
-        addressed: scheme.Resource | None = request.get("addressed")
+        addressed: scheme.Resource | None = request.get(keys.ADDRESSED)
         obj = await self._decode_as(request, addressed or res)
-        to_storage = request.get("to_storage")
+        to_storage = request.get(keys.TO_STORAGE)
         return to_storage(obj) if to_storage is not None else obj
 
     async def _decode_as(self, request: web.Request, res: scheme.Resource) -> JSON:
@@ -334,7 +339,7 @@ class ResourceHandlers:
 
         def apply(current: JSON) -> JSON:
             patched = patching.apply_patch(res, current, body, content_type)
-            request["warnings"] = patching.check_fields(res, patched, validation_mode)
+            request[keys.WARNINGS] = patching.check_fields(res, patched, validation_mode)
             return patched
 
         updated = await self.registry.guaranteed_update(
@@ -431,6 +436,25 @@ class ResourceHandlers:
             res, namespace, name, apply, dry_run=_dry_run(request)
         )
         return codec.json_response(to_scale(updated))
+
+    async def evict(
+        self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
+    ) -> web.Response:
+        """pods/eviction: a delete that disruption budgets could refuse (none are served)."""
+        body = await codec.decode_body(
+            await codec.read_body(request), request.headers.get("Content-Type", ""),
+            self.protobuf)
+        if body.get("kind") not in (None, "Eviction"):
+            raise errors.bad_request(f"the kind in the data ({body.get('kind')}) does not "
+                                     "match the expected kind (Eviction)")
+        evicted = (body.get("metadata") or {}).get("name")
+        if evicted and evicted != name:
+            raise errors.bad_request(
+                f"name in URL does not match name in Eviction object: {name} != {evicted}")
+        opts = DeleteOptions.from_json(body.get("deleteOptions"), {})
+        await self.registry.delete(res, namespace, name, opts)
+        return codec.json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                    "status": "Success", "code": 201}, 201)
 
     async def bind(
         self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str

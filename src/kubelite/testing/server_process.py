@@ -18,6 +18,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import kubelite
+
 _URL = re.compile(r"API server listening on (\S+)")
 
 
@@ -46,8 +48,8 @@ class ServerProcess:
             "--https-listen-port", str(self.port), "--write-kubeconfig", str(self.kubeconfig),
             *(["--disable-agent"] if self.disable_agent else []), *self.extra_args,
         ]
-        # run this checkout's kubelite, not whichever one is installed
-        src = str(Path(__file__).resolve().parents[2])
+        # run the same kubelite sources as this process (a worktree's, not an installed copy)
+        src = str(Path(kubelite.__file__).resolve().parents[1])
         path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

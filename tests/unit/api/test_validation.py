@@ -296,8 +296,11 @@ def test_replicated_workloads(resource: str, spec: dict[str, Any],
         ({}, []),
         ({"selector": {"matchLabels": {"app": "other"}}},
          [("FieldValueInvalid", "spec.template.metadata.labels", MISMATCH)]),
-        ({"selector": None}, [("FieldValueRequired", "spec.selector", "Required value"),
-                              ("FieldValueInvalid", "spec.template.metadata.labels", MISMATCH)]),
+        ({"selector": None},
+         [("FieldValueInvalid", "spec.template.metadata.labels", MISMATCH)]),
+        ({"template": {**TEMPLATE, "spec": {**TEMPLATE["spec"], "activeDeadlineSeconds": 5}}},
+         [("FieldValueForbidden", "spec.template.spec.activeDeadlineSeconds",
+           "Forbidden: activeDeadlineSeconds in DaemonSet is not Supported")]),
         ({"updateStrategy": {"type": "Sometimes"}},
          [("FieldValueNotSupported", "spec.updateStrategy.type",
            'Unsupported value: "Sometimes": supported values: "OnDelete", "RollingUpdate"')]),
@@ -440,3 +443,60 @@ def test_several_causes_are_bracketed_and_group_qualified() -> None:
 
 def test_check_passes_valid_objects() -> None:
     check("pods", pod())
+
+
+def test_immutable_configmaps_and_secrets_keep_their_data() -> None:
+    meta = {"name": "c", "namespace": "default"}
+    old = {"metadata": meta, "immutable": True, "data": {"a": "1"}}
+    assert validate("configmaps", copy.deepcopy(old), old) == []
+    changed = {"metadata": meta, "immutable": True, "data": {"a": "2"}}
+    assert triples(validate("configmaps", changed, old)) == [
+        ("FieldValueForbidden", "data", "Forbidden: field is immutable when `immutable` is set")]
+    unlocked = {"metadata": meta, "data": {"a": "1"}}
+    assert triples(validate("configmaps", unlocked, old)) == [
+        ("FieldValueForbidden", "immutable",
+         "Forbidden: field is immutable when `immutable` is set")]
+    secret = {"metadata": meta, "immutable": True, "data": {"p": "eA=="}}
+    same_via_string_data = {"metadata": meta, "immutable": True, "stringData": {"p": "x"}}
+    assert validate("secrets", same_via_string_data, secret) == []
+
+
+def test_secret_type_is_immutable() -> None:
+    meta = {"name": "s", "namespace": "default"}
+    old = {"metadata": meta, "data": {"tls.crt": "QQ==", "tls.key": "QQ=="}}
+    new = {**old, "type": "kubernetes.io/tls"}
+    assert triples(validate("secrets", new, old)) == [
+        ("FieldValueInvalid", "type", 'Invalid value: "kubernetes.io/tls": field is immutable')]
+
+
+EVENT_META = {"name": "web.17a", "namespace": "default"}
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ({"involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"},
+          "reason": "Pulled", "message": "ok"}, []),
+        ({"involvedObject": {"kind": "Node", "name": "n1"}, "reason": "Starting"}, []),
+        ({"involvedObject": {"kind": "Pod", "name": "web", "namespace": "other"}},
+         [("FieldValueInvalid", "involvedObject.namespace",
+           'Invalid value: "other": does not match event.namespace')]),
+        ({"involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"},
+          "eventTime": "2026-11-25T10:00:00.000000Z", "reason": "Pulled",
+          "reportingComponent": "kubelet", "reportingInstance": "n1", "action": "Pull"}, []),
+        ({"involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"},
+          "eventTime": "2026-11-25T10:00:00.000000Z"},
+         [("FieldValueRequired", "reportingComponent", "Required value"),
+          ("FieldValueInvalid", "reportingComponent",
+           'Invalid value: "": name part must be non-empty'),
+          ("FieldValueInvalid", "reportingComponent", f'Invalid value: "": {QNAME}'),
+          ("FieldValueRequired", "reportingInstance", "Required value"),
+          ("FieldValueRequired", "action", "Required value"),
+          ("FieldValueRequired", "reason", "Required value")]),
+        ({"regarding": {"kind": "Pod", "name": "web", "namespace": "default"},
+          "eventTime": "2026-11-25T10:00:00.000000Z", "reason": "Pulled", "note": "ok",
+          "reportingController": "kubelet", "reportingInstance": "n1", "action": "Pull"}, []),
+    ],
+)
+def test_events(event: dict[str, Any], expected: list[tuple[str, str, str]]) -> None:
+    assert triples(validate("events", {"metadata": EVENT_META, **event})) == expected
