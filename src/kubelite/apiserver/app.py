@@ -152,7 +152,8 @@ class APIServer:
     # -- lifecycle -----------------------------------------------------------------------
 
     async def bootstrap(self) -> None:
-        """Create the system namespaces if absent."""
+        """Create the system namespaces if absent, and every namespace's ``default``
+        ServiceAccount (the serviceaccounts controller's job, done here at start)."""
         ns = scheme.lookup("", "v1", "namespaces")
         assert ns is not None
         for name in SYSTEM_NAMESPACES:
@@ -165,6 +166,8 @@ class APIServer:
                 except errors.StatusError as exc:
                     if exc.code != 409:
                         raise
+        for existing in (await self.registry.list(ns, None)).items:
+            await self.registry.ensure_default_service_account(existing["metadata"]["name"])
 
     async def start(self) -> None:
         await self.bootstrap()
