@@ -50,6 +50,7 @@ def test_create_secret_keeps_base64_data(server: ServerProcess) -> None:
     sends_protobuf(server, "create", "secret", "generic", "s", "--from-literal=p=q")
     secret = get(server, "secret", "s")
     assert secret["data"] == {"p": base64.b64encode(b"q").decode()}
+    assert secret["type"] == "Opaque"  # kubectl left it empty: the server's default
 
 
 def test_create_deployment(server: ServerProcess) -> None:
@@ -61,6 +62,7 @@ def test_create_deployment(server: ServerProcess) -> None:
     assert template["metadata"]["labels"] == {"app": "web"}
     assert [(c["name"], c["image"]) for c in template["spec"]["containers"]] == [
         ("nginx", "nginx")]
+    assert template["spec"]["restartPolicy"] == "Always"  # defaulted after decoding
 
 
 def test_create_serviceaccount_and_service(server: ServerProcess) -> None:
