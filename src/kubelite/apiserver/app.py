@@ -25,6 +25,7 @@ from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
 from kubelite.apiserver.namespaces import NamespaceFinalizer
 from kubelite.apiserver.pki import PKI
+from kubelite.apiserver.proxy import KubeletClient, KubeletProxy
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.rest import ResourceHandlers
 from kubelite.storage.interface import Store
@@ -79,6 +80,10 @@ class APIServer:
         self.protobuf = protobuf or codec.ProtobufSchemas(KubectlDescriptors().load)
         self.handlers = ResourceHandlers(self.registry, self.discovery, clock, self.stopping,
                                          self.protobuf)
+        self.kubelet_proxy = KubeletProxy(
+            self.registry, KubeletClient.from_pki(serving.pki) if serving.pki else KubeletClient()
+        )
+        self.kubelet_proxy.install(self.handlers)
         self.ready = False
         self.namespace_finalizer = NamespaceFinalizer(self.registry)
         self.app = self._build_app()
@@ -194,6 +199,7 @@ class APIServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.kubelet_proxy.close()
 
     def url(self) -> str:
         host = self.serving.bind_address
