@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from kubelite.api import convert, errors, scheme, selectors, tables
+from kubelite.api import convert, errors, patch, scheme, selectors, tables
 from kubelite.api.meta_time import Clock, rfc3339
 from kubelite.apiserver import codec, patching, paths
 from kubelite.apiserver import request_keys as keys
@@ -72,6 +72,11 @@ CONVERSIONS: dict[tuple[str, str, str], tuple[scheme.Resource, Callable[[JSON], 
 def _out(request: web.Request, obj: JSON) -> JSON:
     from_storage = request.get(keys.FROM_STORAGE)
     return from_storage(obj) if from_storage is not None else obj
+
+
+def _manager(request: web.Request, options_kind: str) -> str:
+    return patching.field_manager(request.query, request.headers.get("User-Agent", ""),
+                                  options_kind)
 
 
 def warn(request: web.Request, warnings: list[str]) -> None:
@@ -315,7 +320,9 @@ class ResourceHandlers:
                 "the request"
             )
         warn(request, patching.check_fields(res, obj, request.query.get("fieldValidation", "Warn")))
-        created = await self.registry.create(res, namespace, obj, dry_run=_dry_run(request))
+        manager = _manager(request, "CreateOptions")
+        created = await self.registry.create(res, namespace, obj, dry_run=_dry_run(request),
+                                             field_manager=manager)
         return self._respond_object(request, res, created, 201)
 
     async def update(
@@ -325,7 +332,8 @@ class ResourceHandlers:
         obj = await self._decode(request, res)
         warn(request, patching.check_fields(res, obj, request.query.get("fieldValidation", "Warn")))
         updated = await self.registry.update(
-            res, namespace, name, obj, subresource=subresource, dry_run=_dry_run(request)
+            res, namespace, name, obj, subresource=subresource, dry_run=_dry_run(request),
+            field_manager=_manager(request, "UpdateOptions"),
         )
         return self._respond_object(request, res, updated)
 
@@ -336,6 +344,10 @@ class ResourceHandlers:
         content_type = request.headers.get("Content-Type", "")
         body = await codec.read_body(request)
         validation_mode = request.query.get("fieldValidation", "Warn")
+        if patch.media_type(content_type) == patch.APPLY_PATCH:
+            return await self._server_side_apply(request, res, namespace, name, subresource,
+                                                 body, validation_mode)
+        manager = _manager(request, "PatchOptions")
 
         def apply(current: JSON) -> JSON:
             patched = patching.apply_patch(res, current, body, content_type)
@@ -343,9 +355,47 @@ class ResourceHandlers:
             return patched
 
         updated = await self.registry.guaranteed_update(
-            res, namespace, name, apply, subresource=subresource, dry_run=_dry_run(request)
+            res, namespace, name, apply, subresource=subresource, dry_run=_dry_run(request),
+            field_manager=manager,
         )
         return self._respond_object(request, res, updated)
+
+    async def _server_side_apply(
+        self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str,
+        subresource: str | None, body: bytes, validation_mode: str,
+    ) -> web.Response:
+        """PATCH with ``application/apply-patch+yaml``: create (201) or merge (200)."""
+        manager, force = patching.apply_options(request.query)
+        config = patching.decode_apply(body)
+        addressed: scheme.Resource | None = request.get("addressed")
+        warn(request, patching.check_fields(addressed or res, config, validation_mode))
+        to_storage = request.get("to_storage")
+        if to_storage is not None:
+            config = to_storage(config)
+        raw_meta = config.get("metadata")
+        meta: JSON = raw_meta if isinstance(raw_meta, dict) else {}
+        if res.namespaced and meta.get("namespace") not in (None, "", namespace):
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on "
+                "the request"
+            )
+
+        def apply(current: JSON | None) -> JSON:
+            new = patching.server_side_apply(res, current, config, manager, force,
+                                             rfc3339(self.clock()), subresource)
+            got = (new.get("metadata") or {}).get("name") or ""
+            if got != name:
+                raise errors.bad_request(
+                    f"the name of the object ({got}) does not match the name on the URL "
+                    f"({name})"
+                    if got else f"the name of the object ({name} based on URL) was "
+                    "undeterminable: name must be provided")
+            return new
+
+        updated, created = await self.registry.update_or_create(
+            res, namespace, name, apply, subresource=subresource, dry_run=_dry_run(request)
+        )
+        return self._respond_object(request, res, updated, 201 if created else 200)
 
     async def _delete_options(self, request: web.Request) -> DeleteOptions:
         body = await codec.read_body(request)
@@ -413,6 +463,8 @@ class ResourceHandlers:
         body = await codec.read_body(request)
         put_scale = (await codec.decode_body(body, content_type, self.protobuf)
                      if request.method == "PUT" else None)
+        manager = _manager(request, "UpdateOptions" if request.method == "PUT"
+                           else "PatchOptions")
 
         def apply(current: JSON) -> JSON:
             scale = to_scale(current)
@@ -423,7 +475,8 @@ class ResourceHandlers:
                     raise errors.conflict(res.plural, name, res.group)
             else:
                 new_scale = patching.apply_patch(None, scale, body, content_type)
-            replicas = (new_scale.get("spec") or {}).get("replicas")
+            # ScaleSpec.replicas is a Go int32 with omitempty: absent means 0
+            replicas = (new_scale.get("spec") or {}).get("replicas", 0)
             if not isinstance(replicas, int) or replicas < 0:
                 raise errors.invalid("Scale", name, [errors.Cause(
                     "FieldValueInvalid",
@@ -433,7 +486,8 @@ class ResourceHandlers:
             return current
 
         updated = await self.registry.guaranteed_update(
-            res, namespace, name, apply, dry_run=_dry_run(request)
+            res, namespace, name, apply, dry_run=_dry_run(request), field_manager=manager,
+            owner_subresource="scale",
         )
         return codec.json_response(to_scale(updated))
 
