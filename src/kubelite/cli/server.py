@@ -16,8 +16,10 @@ import signal
 import sys
 from pathlib import Path
 
+from kubelite.api.protodesc import KubectlDescriptors
 from kubelite.apiserver.app import APIServer, ServingConfig, write_kubeconfig
 from kubelite.apiserver.auth import TokenFile
+from kubelite.apiserver.codec import ProtobufSchemas
 from kubelite.apiserver.pki import ensure_pki, new_token
 from kubelite.storage.sqlite import SQLiteStore
 from kubelite.storage.watchcache import WatchCache
@@ -76,7 +78,11 @@ async def serve(args: argparse.Namespace) -> int:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
-    api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki))
+    # kubectl's typed clients send protobuf: its schemas come from the kubectl binaries,
+    # cached under the data dir (never in the repository)
+    protobuf = ProtobufSchemas(KubectlDescriptors(server_dir / "proto-descriptors.bin").load)
+    api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki),
+                    protobuf=protobuf)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
