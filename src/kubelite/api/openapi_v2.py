@@ -46,9 +46,10 @@ def _operation(op: JSON) -> JSON:
     params = [_parameter(p) for p in op.get("parameters") or []]
     body = op.get("requestBody")
     if isinstance(body, dict):
-        content = body.get("content") or {}
+        content: JSON = body.get("content") or {}
         out["consumes"] = list(content)
-        schema = next(iter(content.values()), {}).get("schema", {})
+        first: JSON = next(iter(content.values()), {})
+        schema = first.get("schema", {})
         params.insert(0, {"name": "body", "in": "body", "required": True,
                           "schema": _refs(schema)})
     if params:
