@@ -98,3 +98,26 @@ def canonicalize_list(resources: dict[str, object], *, round_to_milli: bool = Tr
             out = canonical(value, round_to_milli=round_to_milli)
             if out is not None:
                 resources[name] = out
+
+
+def parse_quantity(text: str | int | float) -> Fraction:
+    """The exact value in base units (cores, bytes); ValueError for a malformed quantity."""
+    if isinstance(text, int):
+        return Fraction(text)
+    if isinstance(text, float):
+        return Fraction(str(text))
+    parsed = parse(text.strip())
+    if parsed is None:
+        raise ValueError(f"quantities must match the regular expression "
+                         f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}")
+    return parsed[0]
+
+
+def value(text: str | int | float) -> int:
+    """The value rounded up to an integer (bytes, pods), as ``Quantity.Value()``."""
+    return math.ceil(parse_quantity(text))
+
+
+def milli_value(text: str | int | float) -> int:
+    """The value in thousandths rounded up (millicores), as ``Quantity.MilliValue()``."""
+    return math.ceil(parse_quantity(text) * 1000)

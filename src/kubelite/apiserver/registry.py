@@ -260,7 +260,9 @@ class Registry:
             if field_manager is not None:
                 self._record(res, current, new, field_manager,
                              owner_subresource or subresource)
-            causes = validation.validate(res, new, current)
+            # a binding sets spec.nodeName, which a pod update may not (as in kube-apiserver,
+            # the binding subresource is not an update)
+            causes = validation.validate(res, new, current) if subresource != "binding" else []
             if causes:
                 raise errors.invalid(res.kind, name, causes, res.group)
             if new == current or dry_run:

@@ -534,7 +534,8 @@ class ResourceHandlers:
             spec["nodeName"] = target
             return pod
 
-        pod = await self.registry.guaranteed_update(res, namespace, name, assign)
+        pod = await self.registry.guaranteed_update(res, namespace, name, assign,
+                                                    subresource="binding")
 
         def scheduled(p: JSON) -> JSON:
             status = p.setdefault("status", {})

@@ -13,6 +13,8 @@ import sys
 # Sub-command modules, in the order ``kubelite --help`` lists them.
 COMMANDS: tuple[str, ...] = (
     "kubelite.cli.server",
+    "kubelite.cli.agent",
+    "kubelite.cli.killall",
     "kubelite.cli.kubectl",
     "kubelite.cli.images",
 )

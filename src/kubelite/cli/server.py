@@ -21,6 +21,10 @@ from kubelite.apiserver.app import APIServer, ServingConfig, write_kubeconfig
 from kubelite.apiserver.auth import TokenFile
 from kubelite.apiserver.codec import ProtobufSchemas
 from kubelite.apiserver.pki import ensure_pki, new_token
+from kubelite.cli.agent import Agent, add_kubelet_flags, start_agent
+from kubelite.client.config import token_config
+from kubelite.client.rest import ApiClient
+from kubelite.scheduler.scheduler import Scheduler
 from kubelite.storage.sqlite import SQLiteStore
 from kubelite.storage.watchcache import WatchCache
 
@@ -45,10 +49,12 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--disable-agent", action="store_true",
                    help="run the control plane only, no kubelet on this machine")
     p.add_argument("--debug", action="store_true", help="log at debug level")
+    add_kubelet_flags(p)
     p.set_defaults(func=run)
 
 
 def _node_token(data_dir: Path, given: str | None, tokens: TokenFile) -> str:
+    """The token nodes (and the server's own components) authenticate with."""
     path = data_dir / "server" / "node-token"
     if given:
         token = given
@@ -71,7 +77,7 @@ async def serve(args: argparse.Namespace) -> int:
     server_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     pki = ensure_pki(server_dir / "tls", args.bind_address)
     tokens = TokenFile(server_dir / "tokens.csv")
-    _node_token(data_dir, args.token, tokens)
+    node_token = _node_token(data_dir, args.token, tokens)
     store = WatchCache(SQLiteStore(server_dir / "db" / "state.db"))
     await store.start()
     # The cache holds long-lived objects: keep full collections from walking them.
@@ -87,15 +93,30 @@ async def serve(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    client: ApiClient | None = None
+    scheduler: Scheduler | None = None
+    agent: Agent | None = None
     try:
         await api.start()
         write_kubeconfig(args.write_kubeconfig, api.url(), pki)
         print(f"kubelite: API server listening on {api.url()}", flush=True)
         print(f"kubelite: admin kubeconfig written to {args.write_kubeconfig}", flush=True)
+        client = ApiClient(token_config(api.url(), node_token, str(pki.ca_cert)),
+                           user_agent="kubelite-server")
+        scheduler = Scheduler(client)
+        await scheduler.start()
+        if not args.disable_agent:
+            agent = await start_agent(args, client, server_node=True)
         print("kubelite: ready", flush=True)
         await stop.wait()
         print("kubelite: shutting down", flush=True)
     finally:
+        if agent is not None:
+            await agent.stop()
+        if scheduler is not None:
+            await scheduler.stop()
+        if client is not None:
+            await client.close()
         await api.stop()
         await store.close()
     return 0

@@ -434,7 +434,8 @@ class OciRuntime:
                 f"lowerdir={lower},upperdir={cdir}/upper,workdir={cdir}/work",
             )
             for m in config.mounts:  # missing host paths are created, as the kubelet does
-                os.makedirs(m.host_path, exist_ok=True)
+                if not os.path.exists(m.host_path):  # noqa: ASYNC240
+                    os.makedirs(m.host_path, exist_ok=True)
             os.makedirs(os.path.dirname(log_path), exist_ok=True)
             rec.pid, rec.conmon_pid = await self._conmon_create(rec, config, bundle)
             self._save_c(rec)

@@ -1,0 +1,162 @@
+"""``kubelite agent``: this machine's kubelet joining a server; and the kubelet wiring
+that ``kubelite server`` shares (flags, runtime, images, network under the data dir).
+
+Everything of a node lives under ``<data-dir>/agent``: ``runtime/`` (runc, conmon,
+overlay mounts), ``cni/`` (IPAM leases), ``images/``, ``kubelet/`` (pod volumes) and
+``pod-logs/``. A non-default data dir gets its own bridge and cgroup names, so that two
+installations (tests) do not share them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import ipaddress
+import logging
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubelite.client.config import token_config
+from kubelite.client.rest import ApiClient
+from kubelite.images.service import ImageService
+from kubelite.kubelet.config import DEFAULT_CONFIG_PATH, load_or_create
+from kubelite.kubelet.kubelet import Kubelet
+from kubelite.kubelet.node_status import host_ip
+from kubelite.network.cni import BridgeNetworkConfig, CniNetwork
+from kubelite.runtime.oci import OciRuntime
+
+log = logging.getLogger("kubelite")
+DEFAULT_DATA_DIR = Path("/var/lib/kubelite")
+
+
+def add_kubelet_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--node-name", default=None, help="node name (default: the host name)")
+    p.add_argument("--node-ip", default=None, help="node InternalIP (default: detected)")
+    p.add_argument("--kubelet-config", type=Path, default=DEFAULT_CONFIG_PATH,
+                   help="KubeletConfiguration file, written on first start "
+                        "(default %(default)s)")
+    p.add_argument("--kubelet-port", type=int, default=10250,
+                   help="kubelet HTTPS port (default %(default)s)")
+    p.add_argument("--cluster-cidr", default="10.42.0.0/16",
+                   help="pod network; each node gets a /24 (default %(default)s)")
+    p.add_argument("--registries", type=Path, default=None,
+                   help="registries.yaml with mirrors and credentials")
+
+
+@dataclass
+class Agent:
+    """A started kubelet with what it owns; :meth:`stop` leaves containers running."""
+
+    kubelet: Kubelet
+    runtime: OciRuntime
+    images: ImageService
+
+    async def stop(self) -> None:
+        await self.kubelet.stop()
+        await self.images.close()
+        await self.runtime.close()
+
+
+def _suffix(data_dir: Path) -> str:
+    if data_dir.resolve() == DEFAULT_DATA_DIR:
+        return ""
+    return hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:8]
+
+
+def network_config(data_dir: Path, pod_cidr: str) -> BridgeNetworkConfig:
+    sfx = _suffix(data_dir)
+    return BridgeNetworkConfig(subnet=pod_cidr, bridge=f"kl{sfx}" if sfx else "kubelite0",
+                               netns_prefix=f"kubelite-{sfx}-" if sfx else "kubelite-")
+
+
+def cgroup_root(data_dir: Path) -> str:
+    sfx = _suffix(data_dir)
+    return f"kubelite-{sfx}" if sfx else "kubelite"
+
+
+def node_pod_cidr(cluster_cidr: str, node_name: str, first: bool) -> str:
+    """The node's /24: the first one for the server's own node, else one by name."""
+    net = ipaddress.ip_network(cluster_cidr, strict=False)
+    subnets = list(net.subnets(new_prefix=24)) if net.prefixlen <= 24 else [net]
+    if first:
+        return str(subnets[0])
+    index = int(hashlib.sha256(node_name.encode()).hexdigest(), 16) % max(1, len(subnets) - 1)
+    return str(subnets[1 + index] if len(subnets) > 1 else subnets[0])
+
+
+def runc_version() -> str:
+    try:
+        out = subprocess.run(["runc", "--version"], capture_output=True, text=True,
+                             check=False, timeout=5).stdout
+        return "runc://" + out.split()[2]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "runc://unknown"
+
+
+async def start_agent(args: argparse.Namespace, client: ApiClient, *,
+                      server_node: bool) -> Agent:
+    data_dir: Path = args.data_dir
+    agent_dir = data_dir / "agent"
+    agent_dir.mkdir(parents=True, exist_ok=True)
+    node_name = (args.node_name or socket.gethostname()).lower()
+    config = load_or_create(args.kubelet_config)
+    config.port = args.kubelet_port
+    pod_cidr = node_pod_cidr(args.cluster_cidr, node_name, server_node)
+    network = CniNetwork(str(agent_dir / "cni"), network_config(data_dir, pod_cidr))
+    runtime = OciRuntime(str(agent_dir / "runtime"), network, cgroup_root=cgroup_root(data_dir))
+    images = ImageService(agent_dir, args.registries)
+    await images.start()
+    version = await asyncio.to_thread(runc_version)
+    kubelet = Kubelet(client, runtime, images, node_name=node_name, config=config,
+                      root_dir=agent_dir / "kubelet", node_ip=args.node_ip or host_ip(),
+                      pod_cidr=pod_cidr, runtime_version=version,
+                      node_labels={"node-role.kubernetes.io/control-plane": "true"}
+                      if server_node else None)
+    if not config.pod_logs_dir:
+        kubelet.logs_root = str(agent_dir / "pod-logs")
+        kubelet.syncer.logs_root = kubelet.logs_root
+    await kubelet.start()
+    print(f"kubelite: kubelet for node {node_name} started (pods {pod_cidr})", flush=True)
+    return Agent(kubelet, runtime, images)
+
+
+def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subs.add_parser("agent", help="run a kubelet that joins a kubelite server")
+    p.add_argument("--server", required=True, help="API server URL (https://host:6443)")
+    p.add_argument("--token", required=True, help="the server's node token")
+    p.add_argument("--ca-file", default=None, help="CA bundle of the server (default: "
+                   "no verification of the server certificate)")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                   help="folder holding all state (default %(default)s)")
+    p.add_argument("--debug", action="store_true", help="log at debug level")
+    add_kubelet_flags(p)
+    p.set_defaults(func=run)
+
+
+async def serve(args: argparse.Namespace) -> int:
+    client = ApiClient(token_config(args.server, args.token, args.ca_file,
+                                    insecure=args.ca_file is None), user_agent="kubelite-agent")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    agent = await start_agent(args, client, server_node=False)
+    print("kubelite: ready", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await agent.stop()
+        await client.close()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    return asyncio.run(serve(args))

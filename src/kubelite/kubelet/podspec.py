@@ -1,0 +1,81 @@
+"""Reading a pod's JSON with the defaults the API server would have applied."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+JSON = dict[str, Any]
+
+
+def spec(pod: JSON) -> JSON:
+    s: JSON = pod.get("spec") or {}
+    return s
+
+
+def meta(pod: JSON) -> JSON:
+    m: JSON = pod.get("metadata") or {}
+    return m
+
+
+def uid(pod: JSON) -> str:
+    return str(meta(pod).get("uid") or "")
+
+
+def full_name(pod: JSON) -> str:
+    """``name_namespace`` as the kubelet formats a pod in messages."""
+    m = meta(pod)
+    return f"{m.get('name')}_{m.get('namespace') or 'default'}"
+
+
+def restart_policy(pod: JSON) -> str:
+    return str(spec(pod).get("restartPolicy") or "Always")
+
+
+def init_containers(pod: JSON) -> list[JSON]:
+    return list(spec(pod).get("initContainers") or [])
+
+
+def app_containers(pod: JSON) -> list[JSON]:
+    return list(spec(pod).get("containers") or [])
+
+
+def grace_period(pod: JSON) -> int:
+    m = meta(pod)
+    if m.get("deletionGracePeriodSeconds") is not None:
+        return int(m["deletionGracePeriodSeconds"])
+    v = spec(pod).get("terminationGracePeriodSeconds")
+    return int(v) if v is not None else 30
+
+
+def pull_policy(container: JSON) -> str:
+    """``imagePullPolicy``, defaulted as the API server does: Always for ``:latest`` or
+    no tag, IfNotPresent otherwise."""
+    policy = container.get("imagePullPolicy")
+    if policy:
+        return str(policy)
+    image = str(container.get("image") or "")
+    if "@" in image:
+        return "IfNotPresent"
+    last = image.rsplit("/", 1)[-1]
+    tag = last.split(":", 1)[1] if ":" in last else ""
+    return "Always" if tag in ("", "latest") else "IfNotPresent"
+
+
+def container_hash(container: JSON) -> str:
+    """A stable hash of one container's spec; a change restarts the container."""
+    return hashlib.sha256(orjson.dumps(container, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+def find(containers: Sequence[JSON], name: str) -> JSON | None:
+    for c in containers:
+        if c.get("name") == name:
+            return c
+    return None
+
+
+def is_mirror(pod: JSON) -> bool:
+    return "kubernetes.io/config.mirror" in (meta(pod).get("annotations") or {})

@@ -1,0 +1,233 @@
+"""Scheduling filters as pure functions: each returns None when the node fits the pod,
+or the reason it does not, in the words of the Kubernetes scheduler's plugins.
+
+Reasons are aggregated by :func:`failure_message` into
+``0/N nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node
+affinity/selector. preemption: 0/N nodes are available: ...``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from kubelite.api.quantity import milli_value, value
+
+JSON = dict[str, Any]
+NOT_READY_TAINT = {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}
+UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
+
+
+def node_ready(node: JSON) -> bool:
+    for c in (node.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready":
+            return bool(c.get("status") == "True")
+    return False
+
+
+def effective_taints(node: JSON) -> list[JSON]:
+    taints = list((node.get("spec") or {}).get("taints") or [])
+    keys = {t.get("key") for t in taints}
+    if not node_ready(node) and NOT_READY_TAINT["key"] not in keys:
+        taints.append(NOT_READY_TAINT)
+    if (node.get("spec") or {}).get("unschedulable") and UNSCHEDULABLE_TAINT["key"] not in keys:
+        taints.append(UNSCHEDULABLE_TAINT)
+    return taints
+
+
+def tolerates(tol: JSON, taint: JSON) -> bool:
+    if tol.get("effect") and tol.get("effect") != taint.get("effect"):
+        return False
+    op = tol.get("operator") or "Equal"
+    if not tol.get("key"):
+        return op == "Exists"
+    if tol.get("key") != taint.get("key"):
+        return False
+    if op == "Exists":
+        return True
+    return str(tol.get("value") or "") == str(taint.get("value") or "")
+
+
+def check_taints(pod: JSON, node: JSON) -> str | None:
+    tols = (pod.get("spec") or {}).get("tolerations") or []
+    for t in effective_taints(node):
+        if t.get("effect") not in ("NoSchedule", "NoExecute"):
+            continue
+        if not any(tolerates(tol, t) for tol in tols):
+            value_ = t.get("value")
+            shown = f"{t.get('key')}: {value_}" if value_ else f"{t.get('key')}: "
+            return f"node(s) had untolerated taint {{{shown}}}"
+    return None
+
+
+def check_node_name(pod: JSON, node: JSON) -> str | None:
+    want = (pod.get("spec") or {}).get("nodeName")
+    if want and want != (node.get("metadata") or {}).get("name"):
+        return "node(s) didn't match the requested node name"
+    return None
+
+
+def _match_expr(expr: JSON, labels: dict[str, str]) -> bool:
+    key = str(expr.get("key"))
+    op = expr.get("operator")
+    values = [str(v) for v in expr.get("values") or []]
+    has = key in labels
+    if op == "In":
+        return has and labels[key] in values
+    if op == "NotIn":
+        return not has or labels[key] not in values
+    if op == "Exists":
+        return has
+    if op == "DoesNotExist":
+        return not has
+    if op in ("Gt", "Lt") and has and values:
+        try:
+            a, b = int(labels[key]), int(values[0])
+        except ValueError:
+            return False
+        return a > b if op == "Gt" else a < b
+    return False
+
+
+def check_affinity(pod: JSON, node: JSON) -> str | None:
+    spec = pod.get("spec") or {}
+    labels = {str(k): str(v) for k, v in ((node.get("metadata") or {}).get("labels")
+                                          or {}).items()}
+    reason = "node(s) didn't match Pod's node affinity/selector"
+    for k, v in (spec.get("nodeSelector") or {}).items():
+        if labels.get(k) != str(v):
+            return reason
+    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    terms = required.get("nodeSelectorTerms") or []
+    if terms:
+        name = str((node.get("metadata") or {}).get("name"))
+        ok = False
+        for term in terms:
+            exprs = term.get("matchExpressions") or []
+            fields = term.get("matchFields") or []
+            if not exprs and not fields:
+                continue
+            if all(_match_expr(e, labels) for e in exprs) and all(
+                    _match_expr(f, {"metadata.name": name}) for f in fields):
+                ok = True
+                break
+        if not ok:
+            return reason
+    return None
+
+
+def pod_requests(pod: JSON) -> dict[str, int]:
+    """cpu in millicores, memory/ephemeral-storage in bytes: max(sum of app containers,
+    largest init container), as the scheduler computes it."""
+    spec = pod.get("spec") or {}
+
+    def of(c: JSON) -> dict[str, int]:
+        res = c.get("resources") or {}
+        req = dict(res.get("limits") or {})
+        req.update(res.get("requests") or {})
+        out: dict[str, int] = {}
+        for k, v in req.items():
+            out[k] = milli_value(str(v)) if k == "cpu" else value(str(v))
+        return out
+
+    total: Counter[str] = Counter()
+    for c in spec.get("containers") or []:
+        total.update(of(c))
+    for c in spec.get("initContainers") or []:
+        for k, v in of(c).items():
+            total[k] = max(total[k], v)
+    return dict(total)
+
+
+def _allocatable(node: JSON) -> dict[str, int]:
+    alloc = (node.get("status") or {}).get("allocatable") or {}
+    out = {}
+    for k, v in alloc.items():
+        try:
+            out[k] = milli_value(str(v)) if k == "cpu" else value(str(v))
+        except ValueError:
+            continue
+    return out
+
+
+def check_resources(pod: JSON, node: JSON, pods_on_node: Sequence[JSON]) -> list[str]:
+    alloc = _allocatable(node)
+    reasons = []
+    if len(pods_on_node) + 1 > alloc.get("pods", 110):
+        reasons.append("Too many pods")
+    want = pod_requests(pod)
+    used: Counter[str] = Counter()
+    for p in pods_on_node:
+        used.update(pod_requests(p))
+    for res in ("cpu", "memory", "ephemeral-storage"):
+        if want.get(res, 0) and used[res] + want[res] > alloc.get(res, 0):
+            reasons.append(f"Insufficient {res}")
+    for res, amount in want.items():
+        if res in ("cpu", "memory", "ephemeral-storage", "pods") or not amount:
+            continue
+        if used[res] + amount > alloc.get(res, 0):
+            reasons.append(f"Insufficient {res}")
+    return reasons
+
+
+def _host_ports(pod: JSON) -> set[tuple[str, str, int]]:
+    out = set()
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        for p in c.get("ports") or []:
+            if p.get("hostPort"):
+                out.add((str(p.get("hostIP") or "0.0.0.0"), str(p.get("protocol") or "TCP"),
+                         int(p["hostPort"])))
+    return out
+
+
+def check_host_ports(pod: JSON, pods_on_node: Iterable[JSON]) -> str | None:
+    want = _host_ports(pod)
+    if not want:
+        return None
+    for other in pods_on_node:
+        for ip, proto, port in _host_ports(other):
+            for wip, wproto, wport in want:
+                if (wport == port and wproto == proto and "0.0.0.0" in (ip, wip)) or (
+                        wport == port and wproto == proto and ip == wip):
+                    return "node(s) didn't have free ports for the requested pod ports"
+    return None
+
+
+def node_reasons(pod: JSON, node: JSON, pods_on_node: Sequence[JSON]) -> list[str]:
+    """Every reason ``node`` cannot take ``pod`` (empty: it fits)."""
+    for check in (check_node_name, check_affinity, check_taints):
+        r = check(pod, node)
+        if r:
+            return [r]
+    reasons = check_resources(pod, node, pods_on_node)
+    ports = check_host_ports(pod, pods_on_node)
+    if ports:
+        reasons.append(ports)
+    return reasons
+
+
+def failure_message(n_nodes: int, reasons: dict[str, list[str]]) -> str:
+    """The FailedScheduling message (with the preemption sentence of 1.32)."""
+    counts: Counter[str] = Counter()
+    for rs in reasons.values():
+        counts.update(rs)
+    parts = sorted(f"{n} {r}" for r, n in counts.items())
+    head = f"0/{n_nodes} nodes are available"
+    msg = head + (": " + ", ".join(parts) + "." if parts else ".")
+    preemptable = {"Insufficient cpu", "Insufficient memory", "Insufficient ephemeral-storage",
+                   "Too many pods"}
+    no_help = sum(1 for rs in reasons.values() if not any(r in preemptable for r in rs))
+    helpful = len(reasons) - no_help
+    if helpful == 0:
+        msg += (f" preemption: 0/{n_nodes} nodes are available: {n_nodes} Preemption is not "
+                f"helpful for scheduling.")
+    else:
+        pieces = []
+        if helpful:
+            pieces.append(f"{helpful} No preemption victims found for incoming pod")
+        if no_help:
+            pieces.append(f"{no_help} Preemption is not helpful for scheduling")
+        msg += f" preemption: 0/{n_nodes} nodes are available: {', '.join(sorted(pieces))}."
+    return msg

@@ -1,0 +1,166 @@
+"""``Scheduler``: watches pods and nodes; binds each pending pod of ``default-scheduler``.
+
+Contract: a pod without ``spec.nodeName`` whose schedulerName is ``default-scheduler``
+(or unset) is bound through ``pods/binding`` to a node that passes every filter, the
+one with the most free cpu then memory; a pod that fits nowhere gets a
+FailedScheduling event (once per distinct message) and the ``PodScheduled=False``
+condition, and is retried whenever a node or a pod changes. One pod is scheduled at a
+time, so two pods never race for the same resources.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from kubelite.api.errors import StatusError
+from kubelite.api.meta_time import rfc3339, utcnow
+from kubelite.client.errors import ClientError
+from kubelite.client.events import EventRecorder
+from kubelite.client.informer import Informer, object_key
+from kubelite.client.resources import NODES, PODS
+from kubelite.client.rest import ApiClient
+from kubelite.client.workqueue import WorkQueue, run_workers
+from kubelite.scheduler.filters import failure_message, node_reasons, pod_requests
+
+log = logging.getLogger(__name__)
+JSON = dict[str, Any]
+NAME = "default-scheduler"
+
+
+def _pending(pod: JSON) -> bool:
+    spec = pod.get("spec") or {}
+    meta = pod.get("metadata") or {}
+    return (not spec.get("nodeName") and (spec.get("schedulerName") or NAME) == NAME
+            and not meta.get("deletionTimestamp")
+            and (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed"))
+
+
+class Scheduler:
+    def __init__(self, client: ApiClient) -> None:
+        self.client = client
+        self.pods = Informer(client, PODS)
+        self.nodes = Informer(client, NODES)
+        self.recorder = EventRecorder(client, NAME)
+        self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=60.0)
+        self._unschedulable: dict[str, str] = {}  # pod key -> last message
+        self._assumed: dict[str, str] = {}  # pod key -> node, until the informer sees it
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.pods.add_handlers(on_add=self._pod_event, on_update=lambda o, n: self._pod_event(n),
+                               on_delete=self._pod_deleted)
+        self.nodes.add_handlers(on_add=lambda n: self._retry_all(),
+                                on_update=lambda o, n: self._retry_all(),
+                                on_delete=lambda n: self._retry_all())
+        self.pods.start()
+        self.nodes.start()
+        await self.pods.wait_synced(30)
+        await self.nodes.wait_synced(30)
+        self._task = asyncio.create_task(run_workers(self.queue, self._schedule, 1),
+                                         name="scheduler")
+
+    async def stop(self) -> None:
+        self.queue.shutdown()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await self.pods.stop()
+        await self.nodes.stop()
+        await self.recorder.flush()
+        await self.recorder.close()
+
+    def _pod_event(self, pod: JSON) -> None:
+        key = object_key(pod)
+        if _pending(pod):
+            self.queue.add(key)
+        else:
+            self._assumed.pop(key, None)
+            if key in self._unschedulable:
+                self._unschedulable.pop(key, None)
+
+    def _pod_deleted(self, pod: JSON) -> None:
+        self._assumed.pop(object_key(pod), None)
+        self._unschedulable.pop(object_key(pod), None)
+        self._retry_all()
+
+    def _retry_all(self) -> None:
+        for key in list(self._unschedulable):
+            self.queue.add(key)
+
+    async def _schedule(self, key: str) -> None:
+        pod = self.pods.get(key)
+        if pod is None or not _pending(pod) or key in self._assumed:
+            return
+        nodes = self.nodes.list()
+        by_node: dict[str, list[JSON]] = {}
+        for p in self.pods.list():
+            node = (p.get("spec") or {}).get("nodeName") or self._assumed.get(object_key(p))
+            if node and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
+                by_node.setdefault(node, []).append(p)
+        reasons: dict[str, list[str]] = {}
+        fits: list[JSON] = []
+        for n in nodes:
+            name = n["metadata"]["name"]
+            rs = node_reasons(pod, n, by_node.get(name, []))
+            if rs:
+                reasons[name] = rs
+            else:
+                fits.append(n)
+        if not fits:
+            await self._unschedulable_pod(pod, key, len(nodes), reasons)
+            return
+        best = max(fits, key=lambda n: self._free(n, by_node.get(n["metadata"]["name"], [])))
+        await self._bind(pod, key, best["metadata"]["name"], len(nodes))
+
+    @staticmethod
+    def _free(node: JSON, pods: list[JSON]) -> tuple[int, int]:
+        from kubelite.scheduler.filters import _allocatable
+        alloc = _allocatable(node)
+        used = {"cpu": 0, "memory": 0}
+        for p in pods:
+            req = pod_requests(p)
+            used["cpu"] += req.get("cpu", 0)
+            used["memory"] += req.get("memory", 0)
+        return (alloc.get("cpu", 0) - used["cpu"], alloc.get("memory", 0) - used["memory"])
+
+    async def _bind(self, pod: JSON, key: str, node: str, n_nodes: int) -> None:
+        meta = pod["metadata"]
+        ns, name = meta.get("namespace", "default"), meta["name"]
+        body = {"apiVersion": "v1", "kind": "Binding",
+                "metadata": {"name": name, "namespace": ns, "uid": meta.get("uid")},
+                "target": {"apiVersion": "v1", "kind": "Node", "name": node}}
+        try:
+            await self.client.create_subresource(PODS, name, "binding", body, ns)
+        except StatusError as exc:
+            if exc.code in (404, 409):
+                return
+            raise
+        self._assumed[key] = node
+        self._unschedulable.pop(key, None)
+        self.recorder.event({"apiVersion": "v1", "kind": "Pod", "metadata": meta}, "Normal",
+                            "Scheduled", f"Successfully assigned {ns}/{name} to {node}")
+
+    async def _unschedulable_pod(self, pod: JSON, key: str, n_nodes: int,
+                                 reasons: dict[str, list[str]]) -> None:
+        msg = (failure_message(n_nodes, reasons) if n_nodes
+               else "no nodes available to schedule pods")
+        meta = pod["metadata"]
+        if self._unschedulable.get(key) != msg:
+            self.recorder.event({"apiVersion": "v1", "kind": "Pod", "metadata": meta},
+                                "Warning", "FailedScheduling", msg)
+            cond = {"type": "PodScheduled", "status": "False", "lastProbeTime": None,
+                    "lastTransitionTime": rfc3339(utcnow()), "reason": "Unschedulable",
+                    "message": msg}
+            try:
+                await self.client.patch(PODS, meta["name"],
+                                        {"status": {"conditions": [cond], "phase": "Pending"}},
+                                        meta.get("namespace"), patch_type="strategic",
+                                        subresource="status")
+            except (StatusError, ClientError) as exc:
+                log.debug("PodScheduled condition not written: %s", exc)
+        self._unschedulable[key] = msg
