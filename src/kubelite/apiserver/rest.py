@@ -93,8 +93,10 @@ class ResourceHandlers:
         discovery: Discovery,
         clock: Clock,
         stopping: asyncio.Event,
+        protobuf: codec.ProtobufSchemas | None = None,
     ) -> None:
         self.registry = registry
+        self.protobuf = protobuf
         self.discovery = discovery
         self.clock = clock
         self.stopping = stopping
@@ -290,7 +292,8 @@ class ResourceHandlers:
 
     async def _decode_as(self, request: web.Request, res: scheme.Resource) -> JSON:
         body = await codec.read_body(request)
-        obj = codec.decode_object(body, request.headers.get("Content-Type", ""))
+        obj = await codec.decode_body(body, request.headers.get("Content-Type", ""),
+                                      self.protobuf)
         kind = obj.get("kind")
         api_version = obj.get("apiVersion")
         if kind and kind != res.kind:
@@ -396,7 +399,8 @@ class ResourceHandlers:
 
     async def _delete_options(self, request: web.Request) -> DeleteOptions:
         body = await codec.read_body(request)
-        doc = codec.decode_object(body, request.headers.get("Content-Type", "")) if body else None
+        doc = await codec.decode_body(
+            body, request.headers.get("Content-Type", ""), self.protobuf) if body else None
         query = {k: request.query[k] for k in ("gracePeriodSeconds", "propagationPolicy",
                                                  "dryRun") if k in request.query}
         return DeleteOptions.from_json(doc, query)
@@ -457,19 +461,22 @@ class ResourceHandlers:
             raise errors.method_not_allowed()
         content_type = request.headers.get("Content-Type", "")
         body = await codec.read_body(request)
+        put_scale = (await codec.decode_body(body, content_type, self.protobuf)
+                     if request.method == "PUT" else None)
         manager = _manager(request, "UpdateOptions" if request.method == "PUT"
                            else "PatchOptions")
 
         def apply(current: JSON) -> JSON:
             scale = to_scale(current)
-            if request.method == "PUT":
-                new_scale = codec.decode_object(body, content_type)
+            if put_scale is not None:
+                new_scale = put_scale
                 rv = (new_scale.get("metadata") or {}).get("resourceVersion")
                 if rv and rv != current["metadata"]["resourceVersion"]:
                     raise errors.conflict(res.plural, name, res.group)
             else:
                 new_scale = patching.apply_patch(None, scale, body, content_type)
-            replicas = (new_scale.get("spec") or {}).get("replicas")
+            # ScaleSpec.replicas is a Go int32 with omitempty: absent means 0
+            replicas = (new_scale.get("spec") or {}).get("replicas", 0)
             if not isinstance(replicas, int) or replicas < 0:
                 raise errors.invalid("Scale", name, [errors.Cause(
                     "FieldValueInvalid",
@@ -488,9 +495,9 @@ class ResourceHandlers:
         self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
     ) -> web.Response:
         """pods/eviction: a delete that disruption budgets could refuse (none are served)."""
-        body = codec.decode_object(
-            await codec.read_body(request), request.headers.get("Content-Type", "")
-        )
+        body = await codec.decode_body(
+            await codec.read_body(request), request.headers.get("Content-Type", ""),
+            self.protobuf)
         if body.get("kind") not in (None, "Eviction"):
             raise errors.bad_request(f"the kind in the data ({body.get('kind')}) does not "
                                      "match the expected kind (Eviction)")
@@ -506,9 +513,9 @@ class ResourceHandlers:
     async def bind(
         self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
     ) -> web.Response:
-        body = codec.decode_object(
-            await codec.read_body(request), request.headers.get("Content-Type", "")
-        )
+        body = await codec.decode_body(
+            await codec.read_body(request), request.headers.get("Content-Type", ""),
+            self.protobuf)
         target = (body.get("target") or {}).get("name")
         if not target:
             raise errors.invalid("Binding", name, [errors.Cause(
