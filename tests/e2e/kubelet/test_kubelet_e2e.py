@@ -243,3 +243,27 @@ def test_server_restart_adopts_containers(node: ServerProcess) -> None:
     if runc.returncode == 0:
         ids = {c.removeprefix("runc://") for cs in before.values() for c, _ in cs}
         assert ids <= set(runc.stdout.split())
+
+
+def test_killed_main_process_restarts(node: ServerProcess) -> None:
+    doc = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "victim"},
+           "spec": {"containers": [{"name": "c", "image": "busybox",
+                                    "command": ["sleep", "3600"]}]}}
+    assert node.kubectl("apply", "-f", "-", input=yaml.safe_dump(doc)).returncode == 0
+    assert wait_for(lambda: _phase(node, "victim") == "Running", 60)
+    cid = _pod(node, "victim")["status"]["containerStatuses"][0]["containerID"]
+    state = subprocess.run(["runc", "--root", str(node.data_dir / "agent" / "runtime" / "runc"),
+                            "state", cid.removeprefix("runc://")],
+                           capture_output=True, text=True, check=True)
+    os.kill(json.loads(state.stdout)["pid"], 9)
+
+    def restarted() -> bool:
+        cs = _pod(node, "victim")["status"]["containerStatuses"][0]
+        return cs["restartCount"] == 1 and "running" in cs["state"]
+
+    assert wait_for(restarted, 30)
+    cs = _pod(node, "victim")["status"]["containerStatuses"][0]
+    assert cs["lastState"]["terminated"]["exitCode"] == 137
+    assert cs["containerID"] != cid
+    out = node.kubectl("get", "pod", "victim", "--no-headers").stdout.split()
+    assert out[3] == "1"  # RESTARTS
