@@ -21,12 +21,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubelite.apiserver.node_certs import SERVING_KUBELET_PATH
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
 from kubelite.images.service import ImageService
 from kubelite.kubelet.config import DEFAULT_CONFIG_PATH, load_or_create
 from kubelite.kubelet.kubelet import Kubelet
 from kubelite.kubelet.node_status import host_ip
+from kubelite.kubelet.server import FinderLookup, KubeletServer, KubeletServerConfig
 from kubelite.network.cni import BridgeNetworkConfig, CniNetwork
 from kubelite.runtime.oci import OciRuntime
 
@@ -55,8 +57,10 @@ class Agent:
     kubelet: Kubelet
     runtime: OciRuntime
     images: ImageService
+    server: KubeletServer
 
     async def stop(self) -> None:
+        await self.server.stop()
         await self.kubelet.stop()
         await self.images.close()
         await self.runtime.close()
@@ -120,9 +124,37 @@ async def start_agent(args: argparse.Namespace, client: ApiClient, *,
     if not config.pod_logs_dir:
         kubelet.logs_root = str(agent_dir / "pod-logs")
         kubelet.syncer.logs_root = kubelet.logs_root
+    server = await start_kubelet_server(client, kubelet, agent_dir / "tls", node_name,
+                                        args.node_ip or host_ip(), config.port)
+    kubelet.node.kubelet_port = server.port
     await kubelet.start()
-    print(f"kubelite: kubelet for node {node_name} started (pods {pod_cidr})", flush=True)
-    return Agent(kubelet, runtime, images)
+    print(f"kubelite: kubelet for node {node_name} started (pods {pod_cidr}, "
+          f"port {server.port})", flush=True)
+    return Agent(kubelet, runtime, images, server)
+
+
+def _write_private_files(folder: Path, files: dict[str, str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for name, text in files.items():
+        path = folder / name
+        path.write_text(text)
+        path.chmod(0o600)
+
+
+async def start_kubelet_server(client: ApiClient, kubelet: Kubelet, tls_dir: Path,
+                               node_name: str, node_ip: str, port: int) -> KubeletServer:
+    """The kubelet's HTTPS server (logs, exec, attach, port-forward), with a serving
+    certificate the API server signs for this node; only clients with a certificate from
+    the cluster CA (the API server) get in."""
+    answer = await client.request("POST", SERVING_KUBELET_PATH,
+                                  body={"nodeName": node_name, "hosts": [node_ip]})
+    files = {"kubelet.crt": answer["cert"], "kubelet.key": answer["key"], "ca.crt": answer["ca"]}
+    await asyncio.to_thread(_write_private_files, tls_dir, files)
+    server = KubeletServer(FinderLookup(kubelet), KubeletServerConfig(
+        port=port, cert_file=tls_dir / "kubelet.crt", key_file=tls_dir / "kubelet.key",
+        client_ca_file=tls_dir / "ca.crt"))
+    await server.start()
+    return server
 
 
 def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
