@@ -24,6 +24,7 @@ from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
 from kubelite.apiserver.namespaces import NamespaceFinalizer
 from kubelite.apiserver.pki import PKI
+from kubelite.apiserver.proxy import KubeletClient, KubeletProxy
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.rest import ResourceHandlers
 from kubelite.storage.interface import Store
@@ -73,6 +74,10 @@ class APIServer:
         self.authenticator = Authenticator(tokens)
         self.stopping = asyncio.Event()
         self.handlers = ResourceHandlers(self.registry, self.discovery, clock, self.stopping)
+        self.kubelet_proxy = KubeletProxy(
+            self.registry, KubeletClient.from_pki(serving.pki) if serving.pki else KubeletClient()
+        )
+        self.kubelet_proxy.install(self.handlers)
         self.ready = False
         self.namespace_finalizer = NamespaceFinalizer(self.registry)
         self.app = self._build_app()
@@ -146,7 +151,8 @@ class APIServer:
     # -- lifecycle -----------------------------------------------------------------------
 
     async def bootstrap(self) -> None:
-        """Create the system namespaces if absent."""
+        """Create the system namespaces if absent, and every namespace's ``default``
+        ServiceAccount (the serviceaccounts controller's job, done here at start)."""
         ns = scheme.lookup("", "v1", "namespaces")
         assert ns is not None
         for name in SYSTEM_NAMESPACES:
@@ -159,6 +165,8 @@ class APIServer:
                 except errors.StatusError as exc:
                     if exc.code != 409:
                         raise
+        for existing in (await self.registry.list(ns, None)).items:
+            await self.registry.ensure_default_service_account(existing["metadata"]["name"])
 
     async def start(self) -> None:
         await self.bootstrap()
@@ -185,6 +193,7 @@ class APIServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.kubelet_proxy.close()
 
     def url(self) -> str:
         host = self.serving.bind_address

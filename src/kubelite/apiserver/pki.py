@@ -194,3 +194,24 @@ def issue_client_cert(pki: PKI, user: str, group: str | None) -> tuple[bytes, by
 def new_token() -> str:
     """A random bearer token."""
     return secrets.token_hex(24)
+
+
+def ensure_kubelet_client(pki: PKI) -> tuple[Path, Path]:
+    """The API server's client certificate for kubelets (created if absent): cert, key.
+
+    As kube-apiserver's ``kube-apiserver-kubelet-client``: CN that name, O system:masters.
+    """
+    cert, key = pki.dir / "kubelet-client.crt", pki.dir / "kubelet-client.key"
+    if not (cert.exists() and key.exists()):
+        cert_pem, key_pem = issue_client_cert(pki, "kube-apiserver-kubelet-client",
+                                              "system:masters")
+        _write_private(key, key_pem)
+        _write_private(cert, cert_pem)
+    return cert, key
+
+
+def issue_serving_cert(pki: PKI, common_name: str, hosts: list[str]) -> tuple[bytes, bytes]:
+    """A serving certificate (PEM cert, PEM key) signed by the cluster CA for ``hosts``
+    (names or IP addresses; loopback is always included), e.g. a kubelet's."""
+    return _issue(_load_ca(pki), _name(common_name), server=True,
+                  sans=serving_sans("", hosts))

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from kubelite.api import errors, scheme, validation
+from kubelite.api import defaults, errors, scheme, validation
 from kubelite.api.meta import generate_name, new_uid
 from kubelite.api.meta_time import Clock, rfc3339, utcnow
 from kubelite.storage.interface import (
@@ -112,15 +112,57 @@ class Registry:
         obj["kind"] = res.kind
         obj["apiVersion"] = res.api_version
         self._prepare_create(res, obj)
+        defaults.apply_defaults(res, obj)
+        if res.kind == "Pod":
+            defaults.admit_pod(obj)
+            await self._require_service_account(namespace or "", obj)
         causes = validation.validate(res, obj)
         if causes:
             raise errors.invalid(res.kind, name, causes, res.group)
         if dry_run:
             return obj
         try:
-            return await self.store.create(res.key(namespace, name), obj)
+            created = await self.store.create(res.key(namespace, name), obj)
         except KeyExists:
             raise errors.already_exists(res.plural, name, res.group) from None
+        if res.kind == "Namespace":
+            await self.ensure_default_service_account(name)
+        return created
+
+    async def _require_service_account(self, namespace: str, pod: JSON) -> None:
+        """The ServiceAccount admission plugin's check that the pod's account exists."""
+        account = (pod.get("spec") or {}).get("serviceAccountName")
+        if not account or not isinstance(account, str):
+            return  # mirror pods name none
+        sa_res = scheme.lookup("", "v1", "serviceaccounts")
+        assert sa_res is not None
+        if await self.store.get(sa_res.key(namespace, account)) is None:
+            name = pod["metadata"].get("name", "")
+            raise errors.StatusError(
+                403, "Forbidden",
+                f'pods "{name}" is forbidden: error looking up service account '
+                f'{namespace}/{account}: serviceaccount "{account}" not found',
+                {"name": name, "kind": "pods"},
+            )
+
+    async def ensure_default_service_account(self, namespace: str) -> None:
+        """Create ServiceAccount ``default`` in ``namespace`` unless it exists or the
+        namespace is gone or terminating (kube's serviceaccounts controller)."""
+        ns_res = scheme.lookup("", "v1", "namespaces")
+        sa_res = scheme.lookup("", "v1", "serviceaccounts")
+        assert ns_res is not None and sa_res is not None
+        ns = await self.store.get(ns_res.key(None, namespace))
+        if ns is None or ns.get("metadata", {}).get("deletionTimestamp"):
+            return
+        if await self.store.get(sa_res.key(namespace, defaults.DEFAULT_SERVICE_ACCOUNT)):
+            return
+        sa: JSON = {"apiVersion": "v1", "kind": "ServiceAccount",
+                    "metadata": {"name": defaults.DEFAULT_SERVICE_ACCOUNT}}
+        try:
+            await self.create(sa_res, namespace, sa)
+        except errors.StatusError as exc:
+            if exc.code not in (403, 404, 409):
+                raise
 
     async def _require_namespace(self, namespace: str, res: scheme.Resource, name: str) -> None:
         ns_res = scheme.lookup("", "v1", "namespaces")
@@ -198,6 +240,10 @@ class Registry:
                 raise errors.not_found(res.plural, name, res.group)
             result = mutate(deep_copy(current))
             desired: JSON = await result if isinstance(result, Awaitable) else result
+            if isinstance(desired, dict):
+                defaults.apply_defaults(res, desired)
+                if res.kind == "Pod" and subresource is None:
+                    defaults.admit_pod(desired, current)
             new = self._prepare_update(res, desired, current, subresource)
             # a binding sets spec.nodeName, which a pod update may not (as in kube-apiserver,
             # the binding subresource is not an update)
@@ -318,15 +364,16 @@ class Registry:
         raise errors.conflict(res.plural, name, res.group)
 
     async def _delete_now(self, res: scheme.Resource, key: str, current: JSON) -> JSON:
+        meta = current["metadata"]
         try:
             deleted: JSON = await self.store.delete(
-                key, expected_revision=int(current["metadata"]["resourceVersion"])
+                key, expected_revision=int(meta["resourceVersion"])
             )
-            return deleted
         except KeyNotFound:
-            raise errors.not_found(
-                res.plural, current["metadata"].get("name", ""), res.group
-            ) from None
+            raise errors.not_found(res.plural, meta.get("name", ""), res.group) from None
+        if res.kind == "ServiceAccount" and meta.get("name") == defaults.DEFAULT_SERVICE_ACCOUNT:
+            await self.ensure_default_service_account(meta.get("namespace") or "")
+        return deleted
 
     @staticmethod
     def _grace_period(res: scheme.Resource, obj: JSON, opts: DeleteOptions) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -38,6 +38,10 @@ from kubelite.runtime.protocol import (
 )
 
 ExecHandler = Callable[[str, Sequence[str]], tuple[int, bytes, bytes]]
+# An interactive exec: (container id, argv, process) -> exit code, run as a task.
+ExecProcess = Callable[[str, Sequence[str], "FakeProcess"], Awaitable[int]]
+# Where port_forward connects: (sandbox id, port) -> (reader, writer).
+PortForwardHandler = Callable[[str, int], Awaitable[tuple[ByteReader, ByteWriter]]]
 
 
 def _utcnow() -> datetime:
@@ -111,6 +115,71 @@ class _Echo:
         self._reader.feed_eof()
 
 
+class _Feed:
+    """A ByteWriter that feeds a StreamReader (closing it is EOF)."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self.reader = reader
+
+    def write(self, data: bytes) -> None:
+        self.reader.feed_data(data)
+
+    async def drain(self) -> None:
+        return None
+
+    def close(self) -> None:
+        if not self.reader.at_eof():
+            self.reader.feed_eof()
+
+
+class FakeProcess:
+    """The process side of an interactive fake exec: read ``stdin``, write ``stdout`` and
+    ``stderr`` (with a tty, stderr goes to stdout). ``sizes`` records terminal resizes."""
+
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+        self.stdin = asyncio.StreamReader()
+        self._out = asyncio.StreamReader()
+        self._err = asyncio.StreamReader()
+        self.sizes: list[tuple[int, int]] = []
+
+    def write(self, data: bytes) -> None:
+        self._out.feed_data(data)
+
+    def write_err(self, data: bytes) -> None:
+        (self._out if self.tty else self._err).feed_data(data)
+
+
+class _ProcessSession:
+    """A StreamSession driven by an :data:`ExecProcess` coroutine."""
+
+    def __init__(self, proc: FakeProcess, run: Awaitable[int], stdin: bool) -> None:
+        self.tty = proc.tty
+        self._proc = proc
+        self.stdin: ByteWriter | None = _Feed(proc.stdin) if stdin else None
+        if not stdin:
+            proc.stdin.feed_eof()
+        self.stdout: ByteReader | None = proc._out
+        self.stderr: ByteReader | None = None if proc.tty else proc._err
+        self._task = asyncio.ensure_future(run)
+        self._task.add_done_callback(lambda _t: self._end())
+
+    def _end(self) -> None:
+        for r in (self._proc._out, self._proc._err):
+            if not r.at_eof():
+                r.feed_eof()
+
+    async def resize(self, width: int, height: int) -> None:
+        self._proc.sizes.append((width, height))
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._task)
+
+    async def close(self) -> None:
+        if not self._task.done():
+            self._task.cancel()
+
+
 def _reader(data: bytes) -> asyncio.StreamReader:
     r = asyncio.StreamReader()
     r.feed_data(data)
@@ -128,6 +197,8 @@ class FakeRuntime:
         clock: Callable[[], datetime] = _utcnow,
         on_start: Callable[[ContainerConfig], int | None] | None = None,
         exec_handler: ExecHandler | None = None,
+        exec_process: ExecProcess | None = None,
+        port_forward_handler: PortForwardHandler | None = None,
         stop_exit_code: int = 0,
         ip_prefix: str = "10.244.0.",
     ) -> None:
@@ -135,6 +206,8 @@ class FakeRuntime:
         self.clock = clock
         self.on_start = on_start
         self.exec_handler = exec_handler
+        self.exec_process = exec_process
+        self.port_forward_handler = port_forward_handler
         self.stop_exit_code = stop_exit_code
         self.sandboxes: dict[str, FakeSandbox] = {}
         self.containers: dict[str, FakeContainer] = {}
@@ -366,6 +439,11 @@ class FakeRuntime:
     ) -> StreamSession:
         self._check("exec", container_id)
         self._running(container_id)
+        if not cmd:
+            raise ExecError("empty command")
+        if self.exec_process is not None:
+            proc = FakeProcess(tty)
+            return _ProcessSession(proc, self.exec_process(container_id, list(cmd), proc), stdin)
         code, out, err = (
             self.exec_handler(container_id, list(cmd)) if self.exec_handler else (0, b"", b"")
         )
@@ -381,6 +459,8 @@ class FakeRuntime:
     async def port_forward(self, sandbox_id: str, port: int) -> tuple[ByteReader, ByteWriter]:
         self._check("port_forward", sandbox_id)
         self._sandbox(sandbox_id)
+        if self.port_forward_handler is not None:
+            return await self.port_forward_handler(sandbox_id, port)
         reader = asyncio.StreamReader()
         return reader, _Echo(reader)
 
@@ -428,4 +508,4 @@ class _ContainerStdin:
         return None
 
 
-__all__ = ["FakeContainer", "FakeRuntime", "FakeSandbox"]
+__all__ = ["FakeContainer", "FakeProcess", "FakeRuntime", "FakeSandbox"]

@@ -1,0 +1,546 @@
+"""Defaulting as kube-apiserver 1.32 does it, on decoded JSON objects.
+
+Three sources fill in what a manifest leaves out, and this module reproduces each:
+
+- the scheme's defaulting functions (``SetDefaults_*`` of ``core/v1`` and ``apps/v1`` and the
+  generated declarative defaults), which run whenever a body is decoded: on create and on
+  every update;
+- what Go's encoder always writes because the field is a struct rather than a pointer
+  (``resources: {}``, ``status: {}``, a template's ``creationTimestamp: null``, the status
+  counters of ReplicaSets and DaemonSets), so that ``kubectl get -o yaml`` shows the same
+  field set as a real cluster;
+- the mutating admission plugins enabled by default that touch pods (ServiceAccount,
+  Priority, DefaultTolerationSeconds): :func:`admit_pod`.
+
+Contracts: :func:`apply_defaults` only adds or normalises fields, never rejects, and
+tolerates malformed input (validation reports it afterwards); applying it twice gives the
+same object as applying it once. Both functions mutate the object they are given, which
+must be the caller's private copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from kubelite.api import errors, quantity
+from kubelite.api.image_refs import default_pull_policy
+from kubelite.api.scheme import Resource
+
+JSON = dict[str, Any]
+
+TERMINATION_MESSAGE_PATH = "/dev/termination-log"
+DEFAULT_SCHEDULER = "default-scheduler"
+DEFAULT_SERVICE_ACCOUNT = "default"
+DEFAULT_GRACE_SECONDS = 30
+DEFAULT_MODE = 0o644  # 420: secret, configMap, downwardAPI and projected volumes
+DEFAULT_TOLERATION_SECONDS = 300
+CLIENT_IP_AFFINITY_SECONDS = 10800
+TOKEN_EXPIRATION_SECONDS = 3600
+MIRROR_POD_ANNOTATION = "kubernetes.io/config.mirror"
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+# Built-in PriorityClasses (the only ones kubelite knows) and their values.
+SYSTEM_PRIORITY_CLASSES = {
+    "system-node-critical": 2000001000,
+    "system-cluster-critical": 2000000000,
+}
+PREEMPT_LOWER_PRIORITY = "PreemptLowerPriority"
+
+_NOT_READY_TAINT = "node.kubernetes.io/not-ready"
+_UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
+
+
+# -- helpers over JSON -------------------------------------------------------------------
+
+def _child(parent: Any, key: str) -> JSON | None:
+    """``parent[key]`` when it is an object."""
+    if isinstance(parent, dict):
+        value = parent.get(key)
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def _ensure(parent: Any, key: str) -> JSON | None:
+    """``parent[key]``, set to ``{}`` when absent or null (a Go struct is never nil)."""
+    if not isinstance(parent, dict):
+        return None
+    value = parent.get(key)
+    if value is None:
+        value = parent[key] = {}
+    return value if isinstance(value, dict) else None
+
+
+def _items(parent: Any, key: str) -> Iterator[JSON]:
+    """The objects of the list ``parent[key]`` (other entries are skipped)."""
+    if isinstance(parent, dict):
+        value = parent.get(key)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    yield item
+
+
+def _unset(obj: JSON, key: str) -> bool:
+    """A Go zero value: absent, null, empty string or 0 (not False, which is set)."""
+    value = obj.get(key)
+    return value is None or value == "" or (value == 0 and not isinstance(value, bool))
+
+
+def _default(obj: JSON, key: str, value: Any) -> None:
+    """Set ``obj[key]`` when it holds the zero value (Go: ``if x == "" {...}``)."""
+    if _unset(obj, key):
+        obj[key] = value
+
+
+def _default_ptr(obj: JSON, key: str, value: Any) -> None:
+    """Set ``obj[key]`` when absent or null (Go: ``if x == nil {...}``)."""
+    if obj.get(key) is None:
+        obj[key] = value
+
+
+# -- pods and pod specs ------------------------------------------------------------------
+
+def _field_ref(holder: Any) -> None:
+    ref = _child(holder, "fieldRef")
+    if ref is not None:
+        _default(ref, "apiVersion", "v1")
+
+
+def _http_get(action: Any) -> None:
+    http = _child(action, "httpGet")
+    if http is not None:
+        _default(http, "path", "/")
+        _default(http, "scheme", "HTTP")
+
+
+def _probe(probe: JSON) -> None:
+    _default(probe, "timeoutSeconds", 1)
+    _default(probe, "periodSeconds", 10)
+    _default(probe, "successThreshold", 1)
+    _default(probe, "failureThreshold", 3)
+    _http_get(probe)
+    grpc = _child(probe, "grpc")
+    if grpc is not None:
+        _default_ptr(grpc, "service", "")
+
+
+def _resource_lists(requirements: JSON | None) -> None:
+    """``SetDefaults_ResourceList``: limits and requests rounded up to 1m, canonical."""
+    for key in ("limits", "requests"):
+        if (resources := _child(requirements, key)) is not None:
+            quantity.canonicalize_list(resources)
+
+
+def _container(ctr: JSON) -> None:
+    if _unset(ctr, "imagePullPolicy"):
+        image = ctr.get("image")
+        ctr["imagePullPolicy"] = default_pull_policy(image if isinstance(image, str) else "")
+    _default(ctr, "terminationMessagePath", TERMINATION_MESSAGE_PATH)
+    _default(ctr, "terminationMessagePolicy", "File")
+    for port in _items(ctr, "ports"):
+        _default(port, "protocol", "TCP")
+    for env in _items(ctr, "env"):
+        _field_ref(_child(env, "valueFrom"))
+    resources = _ensure(ctr, "resources")
+    _resource_lists(resources)
+    for name in ("livenessProbe", "readinessProbe", "startupProbe"):
+        probe = _child(ctr, name)
+        if probe is not None:
+            _probe(probe)
+    lifecycle = _child(ctr, "lifecycle")
+    for name in ("postStart", "preStop"):
+        _http_get(_child(lifecycle, name))
+
+
+def _volume(vol: JSON) -> None:
+    if not any(v is not None for k, v in vol.items() if k != "name"):
+        vol["emptyDir"] = {}
+    if (host_path := _child(vol, "hostPath")) is not None:
+        _default_ptr(host_path, "type", "")
+    for name in ("secret", "configMap", "downwardAPI", "projected"):
+        if (source := _child(vol, name)) is not None:
+            _default_ptr(source, "defaultMode", DEFAULT_MODE)
+    for item in _items(_child(vol, "downwardAPI"), "items"):
+        _field_ref(item)
+    for source in _items(_child(vol, "projected"), "sources"):
+        for item in _items(_child(source, "downwardAPI"), "items"):
+            _field_ref(item)
+        if (token := _child(source, "serviceAccountToken")) is not None:
+            _default_ptr(token, "expirationSeconds", TOKEN_EXPIRATION_SECONDS)
+    claim = _child(_child(vol, "ephemeral"), "volumeClaimTemplate")
+    if (claim_spec := _child(claim, "spec")) is not None:
+        _default_ptr(claim_spec, "volumeMode", "Filesystem")
+        _resource_lists(_child(claim_spec, "resources"))
+    empty_dir = _child(vol, "emptyDir")
+    if empty_dir is not None and isinstance(empty_dir.get("sizeLimit"), (str, int, float)):
+        size = quantity.canonical(empty_dir["sizeLimit"])
+        if size is not None:
+            empty_dir["sizeLimit"] = size
+    if (iscsi := _child(vol, "iscsi")) is not None:
+        _default(iscsi, "iscsiInterface", "default")
+    if (rbd := _child(vol, "rbd")) is not None:
+        _default(rbd, "pool", "rbd")
+        _default(rbd, "user", "admin")
+        _default(rbd, "keyring", "/etc/ceph/keyring")
+    if (azure := _child(vol, "azureDisk")) is not None:
+        _default_ptr(azure, "cachingMode", "ReadWrite")
+        _default_ptr(azure, "kind", "Shared")
+        _default_ptr(azure, "fsType", "ext4")
+        _default_ptr(azure, "readOnly", False)
+    if (scale_io := _child(vol, "scaleIO")) is not None:
+        _default(scale_io, "storageMode", "ThinProvisioned")
+        _default(scale_io, "fsType", "xfs")
+
+
+def default_pod_spec(spec: JSON) -> None:
+    """``SetDefaults_PodSpec`` and the nested defaults: pods and pod templates alike."""
+    _default(spec, "dnsPolicy", "ClusterFirst")
+    _default(spec, "restartPolicy", "Always")
+    _default_ptr(spec, "securityContext", {})
+    _default_ptr(spec, "terminationGracePeriodSeconds", DEFAULT_GRACE_SECONDS)
+    _default(spec, "schedulerName", DEFAULT_SCHEDULER)
+    # v1 <-> internal conversion: serviceAccountName wins, serviceAccount mirrors it.
+    if _unset(spec, "serviceAccountName") and not _unset(spec, "serviceAccount"):
+        spec["serviceAccountName"] = spec["serviceAccount"]
+    if not _unset(spec, "serviceAccountName"):
+        spec["serviceAccount"] = spec["serviceAccountName"]
+    else:
+        spec.pop("serviceAccount", None)
+    for vol in _items(spec, "volumes"):
+        _volume(vol)
+    for key in ("initContainers", "containers", "ephemeralContainers"):
+        for ctr in _items(spec, key):
+            _container(ctr)
+    if (overhead := _child(spec, "overhead")) is not None:
+        quantity.canonicalize_list(overhead)
+
+
+def _pod_only(spec: JSON) -> None:
+    """``SetDefaults_Pod``: what a Pod gets and a pod template does not."""
+    for key in ("containers", "initContainers"):
+        for ctr in _items(spec, key):
+            resources = _child(ctr, "resources")
+            limits = _child(resources, "limits")
+            if resources is None or limits is None:
+                continue
+            requests = _ensure(resources, "requests")
+            if requests is not None:
+                for name, value in limits.items():
+                    requests.setdefault(name, value)
+    _default_ptr(spec, "enableServiceLinks", True)
+    if spec.get("hostNetwork") is True:
+        for key in ("containers", "initContainers"):
+            for ctr in _items(spec, key):
+                for port in _items(ctr, "ports"):
+                    if _unset(port, "hostPort") and isinstance(port.get("containerPort"), int):
+                        port["hostPort"] = port["containerPort"]
+
+
+def _pod(obj: JSON) -> None:
+    spec = _ensure(obj, "spec")
+    if spec is not None:
+        _pod_only(spec)
+        default_pod_spec(spec)
+
+
+def _template(spec: JSON | None) -> None:
+    """A workload's ``spec.template``: a PodTemplateSpec, encoded even when empty."""
+    template = _ensure(spec, "template")
+    if template is None:
+        return
+    meta = _ensure(template, "metadata")
+    if meta is not None:
+        meta.setdefault("creationTimestamp", None)
+    pod_spec = _ensure(template, "spec")
+    if pod_spec is not None:
+        default_pod_spec(pod_spec)
+
+
+# -- apps/v1 -----------------------------------------------------------------------------
+
+def _deployment(obj: JSON) -> None:
+    spec = _ensure(obj, "spec")
+    if spec is None:
+        return
+    _default_ptr(spec, "replicas", 1)
+    strategy = _ensure(spec, "strategy")
+    if strategy is not None:
+        _default(strategy, "type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            rolling = _ensure(strategy, "rollingUpdate")
+            if rolling is not None:
+                _default_ptr(rolling, "maxUnavailable", "25%")
+                _default_ptr(rolling, "maxSurge", "25%")
+    _default_ptr(spec, "revisionHistoryLimit", 10)
+    _default_ptr(spec, "progressDeadlineSeconds", 600)
+    _template(spec)
+    _ensure(obj, "status")
+
+
+def _replica_set(obj: JSON) -> None:
+    spec = _ensure(obj, "spec")
+    if spec is None:
+        return
+    _default_ptr(spec, "replicas", 1)
+    _template(spec)
+    status = _ensure(obj, "status")
+    if status is not None:
+        _default_ptr(status, "replicas", 0)
+
+
+def _daemon_set(obj: JSON) -> None:
+    spec = _ensure(obj, "spec")
+    if spec is None:
+        return
+    strategy = _ensure(spec, "updateStrategy")
+    if strategy is not None:
+        _default(strategy, "type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            rolling = _ensure(strategy, "rollingUpdate")
+            if rolling is not None:
+                _default_ptr(rolling, "maxUnavailable", 1)
+                _default_ptr(rolling, "maxSurge", 0)
+    _default_ptr(spec, "revisionHistoryLimit", 10)
+    _template(spec)
+    status = _ensure(obj, "status")
+    if status is not None:
+        for key in ("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled",
+                    "numberReady"):
+            _default_ptr(status, key, 0)
+
+
+# -- core/v1 others ----------------------------------------------------------------------
+
+def _service(obj: JSON) -> None:
+    spec = _ensure(obj, "spec")
+    if spec is None:
+        return
+    _default(spec, "sessionAffinity", "None")
+    if spec["sessionAffinity"] == "None":
+        spec.pop("sessionAffinityConfig", None)
+    elif spec["sessionAffinity"] == "ClientIP":
+        client_ip = _child(_child(spec, "sessionAffinityConfig"), "clientIP")
+        if client_ip is None or client_ip.get("timeoutSeconds") is None:
+            spec["sessionAffinityConfig"] = {
+                "clientIP": {"timeoutSeconds": CLIENT_IP_AFFINITY_SECONDS}}
+    _default(spec, "type", "ClusterIP")
+    stype = spec["type"]
+    for port in _items(spec, "ports"):
+        _default(port, "protocol", "TCP")
+        if _unset(port, "targetPort") and port.get("port") is not None:
+            port["targetPort"] = port["port"]
+    externally_accessible = stype in ("LoadBalancer", "NodePort") or (
+        stype == "ClusterIP" and bool(spec.get("externalIPs")))
+    if externally_accessible:
+        _default(spec, "externalTrafficPolicy", "Cluster")
+    if stype in ("ClusterIP", "NodePort", "LoadBalancer"):
+        _default_ptr(spec, "internalTrafficPolicy", "Cluster")
+    if stype == "LoadBalancer":
+        _default_ptr(spec, "allocateLoadBalancerNodePorts", True)
+    _ip_families(spec)
+    status = _ensure(obj, "status")
+    load_balancer = _ensure(status, "loadBalancer")
+    if stype == "LoadBalancer":
+        for ingress in _items(load_balancer, "ingress"):
+            if ingress.get("ip") and ingress.get("ipMode") is None:
+                ingress["ipMode"] = "VIP"
+
+
+def _ip_families(spec: JSON) -> None:
+    """The service registry's IP family fields on a single-stack IPv4 cluster."""
+    if spec.get("type") == "ExternalName":
+        spec.pop("ipFamilies", None)
+        spec.pop("ipFamilyPolicy", None)
+        return
+    headless_without_selector = spec.get("clusterIP") == "None" and not spec.get("selector")
+    _default(spec, "ipFamilyPolicy",
+             "RequireDualStack" if headless_without_selector else "SingleStack")
+    if not spec.get("ipFamilies"):
+        spec["ipFamilies"] = ["IPv4"]
+
+
+def _namespace(obj: JSON) -> None:
+    meta = _ensure(obj, "metadata")
+    name = meta.get("name") if meta is not None else None
+    if meta is not None and isinstance(name, str) and name:
+        labels = _ensure(meta, "labels")
+        if labels is not None:
+            labels[NAMESPACE_NAME_LABEL] = name
+    _ensure(obj, "spec")
+    status = _ensure(obj, "status")
+    if status is not None:
+        _default(status, "phase", "Active")
+
+
+def _secret(obj: JSON) -> None:
+    _default(obj, "type", "Opaque")
+
+
+def _endpoints(obj: JSON) -> None:
+    for subset in _items(obj, "subsets"):
+        for port in _items(subset, "ports"):
+            _default(port, "protocol", "TCP")
+
+
+def _node(obj: JSON) -> None:
+    _ensure(obj, "spec")
+    status = _child(obj, "status")
+    if status is not None and status.get("allocatable") is None:
+        capacity = status.get("capacity")
+        if isinstance(capacity, dict):
+            status["allocatable"] = dict(capacity)
+    for key in ("capacity", "allocatable"):
+        if (resources := _child(status, key)) is not None:
+            quantity.canonicalize_list(resources)
+
+
+def _lease(obj: JSON) -> None:
+    _ensure(obj, "spec")
+
+
+_DEFAULTERS: dict[tuple[str, str], Callable[[JSON], None]] = {
+    ("", "Pod"): _pod,
+    ("", "Service"): _service,
+    ("", "Namespace"): _namespace,
+    ("", "Secret"): _secret,
+    ("", "Endpoints"): _endpoints,
+    ("", "Node"): _node,
+    ("apps", "Deployment"): _deployment,
+    ("apps", "ReplicaSet"): _replica_set,
+    ("apps", "DaemonSet"): _daemon_set,
+    ("coordination.k8s.io", "Lease"): _lease,
+}
+
+
+def apply_defaults(resource: Resource, obj: JSON) -> None:
+    """Fill in what kube-apiserver's decoder fills in for ``resource``; mutates ``obj``.
+
+    Kinds without defaults (ConfigMap, ServiceAccount, Event) are left as they are.
+    """
+    defaulter = _DEFAULTERS.get((resource.group, resource.kind))
+    if defaulter is not None:
+        defaulter(obj)
+
+
+# -- admission ---------------------------------------------------------------------------
+
+def _forbidden(name: str, reason: str) -> errors.StatusError:
+    """``admission.NewForbidden`` for a pod."""
+    return errors.StatusError(403, "Forbidden", f'pods "{name}" is forbidden: {reason}',
+                              {"name": name, "kind": "pods"})
+
+
+def _is_mirror_pod(obj: JSON) -> bool:
+    annotations = _child(_child(obj, "metadata"), "annotations")
+    return annotations is not None and MIRROR_POD_ANNOTATION in annotations
+
+
+def _references(spec: JSON, source: str) -> bool:
+    """Whether a mirror pod's spec points at ``secret`` or ``configMap`` objects."""
+    ref_key = "secretKeyRef" if source == "secret" else "configMapKeyRef"
+    env_from_key = "secretRef" if source == "secret" else "configMapRef"
+    for vol in _items(spec, "volumes"):
+        if _child(vol, source) is not None:
+            return True
+        for proj in _items(_child(vol, "projected"), "sources"):
+            if _child(proj, source) is not None:
+                return True
+    for key in ("initContainers", "containers", "ephemeralContainers"):
+        for ctr in _items(spec, key):
+            if any(_child(_child(env, "valueFrom"), ref_key) is not None
+                   for env in _items(ctr, "env")):
+                return True
+            if any(_child(ef, env_from_key) is not None for ef in _items(ctr, "envFrom")):
+                return True
+    return source == "secret" and any(True for _ in _items(spec, "imagePullSecrets"))
+
+
+def _admit_service_account(name: str, spec: JSON, mirror: bool) -> None:
+    if mirror:
+        if not _unset(spec, "serviceAccountName"):
+            raise _forbidden(name, "a mirror pod may not reference service accounts")
+        if _references(spec, "secret"):
+            raise _forbidden(name, "a mirror pod may not reference secrets")
+        if _references(spec, "configMap"):
+            raise _forbidden(name, "a mirror pod may not reference configmaps")
+        return
+    _default(spec, "serviceAccountName", DEFAULT_SERVICE_ACCOUNT)
+    spec["serviceAccount"] = spec["serviceAccountName"]
+
+
+def _admit_priority(name: str, spec: JSON, old_spec: JSON | None) -> None:
+    if old_spec is not None:
+        # Priority is set on create; an update that drops it keeps the old value.
+        for key in ("priority", "preemptionPolicy"):
+            if spec.get(key) is None and old_spec.get(key) is not None:
+                spec[key] = old_spec[key]
+        return
+    class_name = spec.get("priorityClassName")
+    priority = 0
+    if isinstance(class_name, str) and class_name:
+        if class_name not in SYSTEM_PRIORITY_CLASSES:
+            raise _forbidden(name, f"no PriorityClass with name {class_name} was found")
+        priority = SYSTEM_PRIORITY_CLASSES[class_name]
+    given = spec.get("priority")
+    if given is not None and given != priority:
+        raise _forbidden(
+            name, f"the integer value of priority ({given}) must not be provided in pod "
+            f"spec; priority admission controller computed {priority} from the given "
+            "PriorityClass name")
+    spec["priority"] = priority
+    policy = spec.get("preemptionPolicy")
+    if policy is not None and policy != PREEMPT_LOWER_PRIORITY:
+        raise _forbidden(
+            name, f"the string value of PreemptionPolicy ({policy}) must not be provided in "
+            f"pod spec; priority admission controller computed {PREEMPT_LOWER_PRIORITY} from "
+            "the given PriorityClass name")
+    spec["preemptionPolicy"] = PREEMPT_LOWER_PRIORITY
+
+
+def _admit_tolerations(spec: JSON) -> None:
+    tolerations = spec.get("tolerations")
+    if tolerations is None:
+        tolerations = []
+    if not isinstance(tolerations, list):
+        return
+    tolerated = {_NOT_READY_TAINT: False, _UNREACHABLE_TAINT: False}
+    for tol in tolerations:
+        if not isinstance(tol, dict):
+            continue
+        key = tol.get("key") or ""
+        effect = tol.get("effect") or ""
+        if effect not in ("", "NoExecute"):
+            continue
+        for taint in tolerated:
+            if key in ("", taint):
+                tolerated[taint] = True
+    added = [
+        {"key": taint, "operator": "Exists", "effect": "NoExecute",
+         "tolerationSeconds": DEFAULT_TOLERATION_SECONDS}
+        for taint, ok in tolerated.items() if not ok
+    ]
+    if added:
+        spec["tolerations"] = tolerations + added
+
+
+def admit_pod(obj: JSON, old: JSON | None = None) -> None:
+    """The default mutating admission plugins for a pod create (``old`` None) or update.
+
+    Sets ``serviceAccountName`` (create only; mirror pods may not name one, nor reference
+    secrets or config maps), ``priority`` and ``preemptionPolicy`` from the PriorityClass
+    (only the built-in system classes exist here), and the ``not-ready``/``unreachable``
+    NoExecute tolerations of 300s. Raises a 403 :class:`~kubelite.api.errors.StatusError`
+    as the plugins do. The caller still checks that the service account exists.
+    """
+    spec = _child(obj, "spec")
+    if spec is None:
+        return
+    meta = _child(obj, "metadata") or {}
+    name = str(meta.get("name") or "")
+    old_spec = None if old is None else (_child(old, "spec") or {})
+    if old_spec is None:
+        _admit_service_account(name, spec, _is_mirror_pod(obj))
+    _admit_priority(name, spec, old_spec)
+    _admit_tolerations(spec)
