@@ -22,6 +22,7 @@ from kubelite.apiserver.pki import ensure_pki, new_token
 from kubelite.cli.agent import Agent, add_kubelet_flags, start_agent
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
+from kubelite.controllers.manager import ControllerManager
 from kubelite.scheduler.scheduler import Scheduler
 from kubelite.storage.sqlite import SQLiteStore
 from kubelite.storage.watchcache import WatchCache
@@ -89,6 +90,7 @@ async def serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     client: ApiClient | None = None
     scheduler: Scheduler | None = None
+    controllers: ControllerManager | None = None
     agent: Agent | None = None
     try:
         await api.start()
@@ -97,6 +99,8 @@ async def serve(args: argparse.Namespace) -> int:
         print(f"kubelite: admin kubeconfig written to {args.write_kubeconfig}", flush=True)
         client = ApiClient(token_config(api.url(), node_token, str(pki.ca_cert)),
                            user_agent="kubelite-server")
+        controllers = ControllerManager(client)
+        await controllers.start()
         scheduler = Scheduler(client)
         await scheduler.start()
         if not args.disable_agent:
@@ -109,6 +113,8 @@ async def serve(args: argparse.Namespace) -> int:
             await agent.stop()
         if scheduler is not None:
             await scheduler.stop()
+        if controllers is not None:
+            await controllers.stop()
         if client is not None:
             await client.close()
         await api.stop()
