@@ -63,14 +63,14 @@ class DeleteOptions:
             raise errors.invalid("DeleteOptions", "", [errors.Cause(
                 "FieldValueInvalid", "Invalid value: \"orphanDependents\": "
                 "orphanDependents and deletionPropagation cannot be both set",
-                "propagationPolicy")])
+                "propagationPolicy")], "meta.k8s.io")
         if orphan is not None:
             policy = "Orphan" if str(orphan).lower() == "true" else "Background"
         if policy is not None and policy not in PROPAGATION_POLICIES:
             raise errors.invalid("DeleteOptions", "", [errors.Cause(
                 "FieldValueNotSupported",
                 f"Unsupported value: \"{policy}\": supported values: \"Foreground\", "
-                f"\"Background\", \"Orphan\"", "propagationPolicy")])
+                f"\"Background\", \"Orphan\"", "propagationPolicy")], "meta.k8s.io")
         return cls(
             grace_period_seconds=int(grace) if grace is not None else None,
             propagation_policy=policy,
