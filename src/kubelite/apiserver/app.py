@@ -18,6 +18,7 @@ from aiohttp import web
 
 from kubelite.api import errors, openapi, scheme
 from kubelite.api.meta_time import Clock, utcnow
+from kubelite.api.protodesc import KubectlDescriptors
 from kubelite.apiserver import codec, openapi_handlers
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
@@ -65,7 +66,10 @@ class APIServer:
         serving: ServingConfig,
         *,
         clock: Clock = utcnow,
+        protobuf: codec.ProtobufSchemas | None = None,
     ) -> None:
+        """``protobuf`` reads Kubernetes protobuf bodies; by default its schemas come from
+        the kubectl on PATH, uncached."""
         self.store = store
         self.serving = serving
         self.clock = clock
@@ -73,7 +77,9 @@ class APIServer:
         self.discovery = Discovery()
         self.authenticator = Authenticator(tokens)
         self.stopping = asyncio.Event()
-        self.handlers = ResourceHandlers(self.registry, self.discovery, clock, self.stopping)
+        self.protobuf = protobuf or codec.ProtobufSchemas(KubectlDescriptors().load)
+        self.handlers = ResourceHandlers(self.registry, self.discovery, clock, self.stopping,
+                                         self.protobuf)
         self.kubelet_proxy = KubeletProxy(
             self.registry, KubeletClient.from_pki(serving.pki) if serving.pki else KubeletClient()
         )

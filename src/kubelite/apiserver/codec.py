@@ -1,10 +1,16 @@
-"""Request bodies in, responses out: JSON and YAML decoding, Accept negotiation, encoding.
+"""Request bodies in, responses out: JSON, YAML and protobuf decoding, Accept negotiation,
+encoding.
 
 Decoding failures are 400s with the texts kube-apiserver uses; unknown content types 415.
+Protobuf bodies (what kubectl's typed clients send) need the Kubernetes schemas, which
+:class:`ProtobufSchemas` loads once, in a thread, from an injected descriptor source;
+without one they are a 415 that says why. Responses are always JSON.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +20,9 @@ from aiohttp import web
 
 from kubelite.api import errors
 from kubelite.api.patch import media_type
+from kubelite.api.protobuf import MEDIA_TYPE as PROTOBUF_TYPE
+from kubelite.api.protobuf import ProtobufDecoder, ProtobufError
+from kubelite.api.protodesc import NoDescriptors
 
 JSON = dict[str, Any]
 JSON_TYPE = "application/json"
@@ -37,14 +46,71 @@ async def read_body(request: web.Request) -> bytes:
     return b"".join(chunks)
 
 
-def decode_object(body: bytes, content_type: str) -> JSON:
-    """Decode a JSON or YAML request body into an object, or raise 400/415."""
+def decode_object(body: bytes, content_type: str,
+                  protobuf: ProtobufDecoder | None = None) -> JSON:
+    """Decode a JSON, YAML or (given a decoder) protobuf request body, or raise 400/415."""
     mt = media_type(content_type) if content_type else JSON_TYPE
     if mt in ("application/json", "*/*", ""):
         return _decode_json(body)
     if mt in ("application/yaml", "application/x-yaml", "text/yaml"):
         return _decode_yaml(body)
+    if mt == PROTOBUF_TYPE and protobuf is not None:
+        try:
+            return protobuf.decode(body)
+        except ProtobufError as exc:
+            raise errors.bad_request(str(exc)) from None
     raise errors.unsupported_media_type(content_type)
+
+
+def is_protobuf(content_type: str) -> bool:
+    return bool(content_type) and media_type(content_type) == PROTOBUF_TYPE
+
+
+class ProtobufSchemas:
+    """The protobuf decoder, built on first use from ``source`` (run in a thread).
+
+    ``source`` returns a serialized FileDescriptorSet or raises
+    :class:`~kubelite.api.protodesc.NoDescriptors`; success is kept for the life of the
+    server, failure is retried on the next protobuf body (kubectl may appear meanwhile).
+    """
+
+    def __init__(self, source: Callable[[], bytes]) -> None:
+        self._source = source
+        self._decoder: ProtobufDecoder | None = None
+        self._lock = asyncio.Lock()
+
+    async def decoder(self) -> ProtobufDecoder:
+        if self._decoder is not None:
+            return self._decoder
+        async with self._lock:
+            if self._decoder is None:
+                try:
+                    self._decoder = await asyncio.to_thread(self._build)
+                except (NoDescriptors, ProtobufError) as exc:
+                    raise protobuf_unsupported(str(exc)) from None
+            return self._decoder
+
+    def _build(self) -> ProtobufDecoder:
+        return ProtobufDecoder(self._source())
+
+
+def protobuf_unsupported(reason: str) -> errors.StatusError:
+    return errors.StatusError(
+        415, "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types "
+        f'include: application/json, application/yaml (got "{PROTOBUF_TYPE}"): '
+        f"{PROTOBUF_TYPE} is not supported: {reason}",
+    )
+
+
+async def decode_body(body: bytes, content_type: str,
+                      protobuf: ProtobufSchemas | None) -> JSON:
+    """:func:`decode_object`, loading the protobuf schemas first when the body needs them."""
+    if is_protobuf(content_type):
+        if protobuf is None:
+            raise protobuf_unsupported("no schema source configured")
+        return decode_object(body, content_type, await protobuf.decoder())
+    return decode_object(body, content_type)
 
 
 def _decode_json(body: bytes) -> JSON:

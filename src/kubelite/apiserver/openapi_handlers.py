@@ -11,7 +11,7 @@ import datetime as dt
 
 from aiohttp import web
 
-from kubelite.api import errors, openapi
+from kubelite.api import errors, openapi, openapi_v2
 
 
 async def root(request: web.Request) -> web.Response:
@@ -46,7 +46,18 @@ async def document(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type="application/json", headers=headers)
 
 
+async def v2(request: web.Request) -> web.Response:
+    """Swagger 2.0 as JSON; protobuf (all kubectl asks for here) is not served."""
+    accept = request.headers.get("Accept", "")
+    if accept and "json" not in accept and "*/*" not in accept:
+        raise errors.not_acceptable(
+            "only the following media types are accepted: application/json")
+    body = await asyncio.to_thread(openapi_v2.document)
+    return web.Response(body=body, content_type="application/json")
+
+
 def add_routes(app: web.Application) -> None:
+    app.router.add_get("/openapi/v2", v2)
     app.router.add_get("/openapi/v3", root)
     app.router.add_get("/openapi/v3/", root)
     app.router.add_get("/openapi/v3/{path:.+}", document)

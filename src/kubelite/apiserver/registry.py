@@ -17,7 +17,8 @@ from typing import Any
 
 import orjson
 
-from kubelite.api import defaults, errors, scheme, validation
+from kubelite.api import defaults, errors, openapi, scheme, validation
+from kubelite.api import managedfields as mf
 from kubelite.api.meta import generate_name, new_uid
 from kubelite.api.meta_time import Clock, rfc3339, utcnow
 from kubelite.storage.interface import (
@@ -130,8 +131,13 @@ class Registry:
 
     async def create(
         self, res: scheme.Resource, namespace: str | None, obj: JSON, *, dry_run: bool = False,
+        field_manager: str | None = None,
     ) -> JSON:
-        """Create ``obj`` (already decoded and checked for kind); 201 semantics."""
+        """Create ``obj`` (already decoded and checked for kind); 201 semantics.
+
+        With ``field_manager``, the fields of ``obj`` are recorded in managedFields as that
+        manager's ``Update`` (an apply passes None: its managedFields are already set).
+        """
         meta = obj.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise errors.bad_request("metadata must be an object")
@@ -150,6 +156,8 @@ class Registry:
         if res.kind == "Pod":
             defaults.admit_pod(obj)
             await self._require_service_account(namespace or "", obj)
+        if field_manager is not None:
+            self._record(res, None, obj, field_manager, None)
         causes = validation.validate(res, obj)
         if causes:
             raise errors.invalid(res.kind, name, causes, res.group)
@@ -235,7 +243,7 @@ class Registry:
 
     async def update(
         self, res: scheme.Resource, namespace: str | None, name: str, obj: JSON, *,
-        subresource: str | None = None, dry_run: bool = False,
+        subresource: str | None = None, dry_run: bool = False, field_manager: str | None = None,
     ) -> JSON:
         """PUT semantics: replace, with optimistic concurrency when resourceVersion is set."""
         meta = obj.get("metadata")
@@ -255,17 +263,21 @@ class Registry:
             return obj
 
         return await self.guaranteed_update(
-            res, namespace, name, replace, subresource=subresource, dry_run=dry_run
+            res, namespace, name, replace, subresource=subresource, dry_run=dry_run,
+            field_manager=field_manager,
         )
 
     async def guaranteed_update(
         self, res: scheme.Resource, namespace: str | None, name: str, mutate: Mutation, *,
-        subresource: str | None = None, dry_run: bool = False,
+        subresource: str | None = None, dry_run: bool = False, field_manager: str | None = None,
+        owner_subresource: str | None = None,
     ) -> JSON:
         """Read, mutate a copy, write back if unchanged meanwhile; retry on races.
 
         ``mutate`` gets a private copy of the current object and returns the desired one;
-        it may raise a :class:`~kubelite.api.errors.StatusError`.
+        it may raise a :class:`~kubelite.api.errors.StatusError`. With ``field_manager`` the
+        fields it changed are recorded in managedFields as that manager's ``Update``, through
+        ``owner_subresource`` when given (``scale``) or else ``subresource``.
         """
         key = res.key(namespace, name)
         for _ in range(_MAX_RETRIES):
@@ -279,6 +291,9 @@ class Registry:
                 if res.kind == "Pod" and subresource is None:
                     defaults.admit_pod(desired, current)
             new = self._prepare_update(res, desired, current, subresource)
+            if field_manager is not None:
+                self._record(res, current, new, field_manager,
+                             owner_subresource or subresource)
             # a binding sets spec.nodeName, which a pod update may not (as in kube-apiserver,
             # the binding subresource is not an update)
             causes = validation.validate(res, new, current) if subresource != "binding" else []
@@ -302,6 +317,41 @@ class Registry:
             except KeyNotFound:
                 raise errors.not_found(res.plural, name, res.group) from None
         raise errors.conflict(res.plural, name, res.group)
+
+    async def update_or_create(
+        self, res: scheme.Resource, namespace: str | None, name: str,
+        mutate: Callable[[JSON | None], JSON], *, subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> tuple[JSON, bool]:
+        """As :meth:`guaranteed_update`, but an absent object is created from
+        ``mutate(None)`` (server-side apply). Returns the object and whether it was created.
+        """
+        for _ in range(_MAX_RETRIES):
+            if await self.store.get(res.key(namespace, name)) is None and subresource is None:
+                obj = mutate(None)
+                try:
+                    return await self.create(res, namespace, obj, dry_run=dry_run), True
+                except errors.StatusError as exc:
+                    if exc.reason != "AlreadyExists":
+                        raise
+                    continue
+            try:
+                updated = await self.guaranteed_update(
+                    res, namespace, name, mutate, subresource=subresource, dry_run=dry_run)
+                return updated, False
+            except errors.StatusError as exc:
+                if exc.code != 404 or subresource is not None:
+                    raise
+        raise errors.conflict(res.plural, name, res.group)
+
+    def _record(self, res: scheme.Resource, live: JSON | None, new: JSON, manager: str,
+                subresource: str | None) -> None:
+        schema = openapi.schema_for(res.group, res.version, res.kind)
+        mf.record_update(
+            live, new, manager=manager, api_version=res.api_version, schema=schema,
+            now=rfc3339(self.clock()), subresource=subresource or "",
+            keep=ownership(res, subresource),
+        )
 
     def _prepare_update(
         self, res: scheme.Resource, new: JSON, old: JSON, subresource: str | None
@@ -435,6 +485,17 @@ class Registry:
             return max(0, opts.grace_period_seconds)
         value = spec.get("terminationGracePeriodSeconds")
         return int(value) if value is not None else 30
+
+
+def ownership(res: scheme.Resource, subresource: str | None) -> mf.Keep:
+    """Which fields a write through ``subresource`` may own (the rest it resets)."""
+    if subresource == "status":
+        return mf.only_prefix(("f:status",))
+    if subresource == "scale":
+        return mf.only_prefix(("f:spec", "f:replicas"))
+    if has_status(res):
+        return mf.without_prefix(("f:status",))
+    return mf.keep_all
 
 
 PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})

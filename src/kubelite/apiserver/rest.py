@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from kubelite.api import convert, errors, scheme, selectors, tables
+from kubelite.api import convert, errors, patch, scheme, selectors, tables
 from kubelite.api.meta_time import Clock, rfc3339
 from kubelite.apiserver import codec, patching, paths
 from kubelite.apiserver import request_keys as keys
@@ -74,6 +74,11 @@ def _out(request: web.Request, obj: JSON) -> JSON:
     return from_storage(obj) if from_storage is not None else obj
 
 
+def _manager(request: web.Request, options_kind: str) -> str:
+    return patching.field_manager(request.query, request.headers.get("User-Agent", ""),
+                                  options_kind)
+
+
 def warn(request: web.Request, warnings: list[str]) -> None:
     """Remember warnings for this request; the app sends them as ``Warning`` headers."""
     request[keys.WARNINGS] = warnings
@@ -88,8 +93,10 @@ class ResourceHandlers:
         discovery: Discovery,
         clock: Clock,
         stopping: asyncio.Event,
+        protobuf: codec.ProtobufSchemas | None = None,
     ) -> None:
         self.registry = registry
+        self.protobuf = protobuf
         self.discovery = discovery
         self.clock = clock
         self.stopping = stopping
@@ -285,7 +292,8 @@ class ResourceHandlers:
 
     async def _decode_as(self, request: web.Request, res: scheme.Resource) -> JSON:
         body = await codec.read_body(request)
-        obj = codec.decode_object(body, request.headers.get("Content-Type", ""))
+        obj = await codec.decode_body(body, request.headers.get("Content-Type", ""),
+                                      self.protobuf)
         kind = obj.get("kind")
         api_version = obj.get("apiVersion")
         if kind and kind != res.kind:
@@ -312,7 +320,9 @@ class ResourceHandlers:
                 "the request"
             )
         warn(request, patching.check_fields(res, obj, request.query.get("fieldValidation", "Warn")))
-        created = await self.registry.create(res, namespace, obj, dry_run=_dry_run(request))
+        manager = _manager(request, "CreateOptions")
+        created = await self.registry.create(res, namespace, obj, dry_run=_dry_run(request),
+                                             field_manager=manager)
         return self._respond_object(request, res, created, 201)
 
     async def update(
@@ -322,7 +332,8 @@ class ResourceHandlers:
         obj = await self._decode(request, res)
         warn(request, patching.check_fields(res, obj, request.query.get("fieldValidation", "Warn")))
         updated = await self.registry.update(
-            res, namespace, name, obj, subresource=subresource, dry_run=_dry_run(request)
+            res, namespace, name, obj, subresource=subresource, dry_run=_dry_run(request),
+            field_manager=_manager(request, "UpdateOptions"),
         )
         return self._respond_object(request, res, updated)
 
@@ -333,6 +344,10 @@ class ResourceHandlers:
         content_type = request.headers.get("Content-Type", "")
         body = await codec.read_body(request)
         validation_mode = request.query.get("fieldValidation", "Warn")
+        if patch.media_type(content_type) == patch.APPLY_PATCH:
+            return await self._server_side_apply(request, res, namespace, name, subresource,
+                                                 body, validation_mode)
+        manager = _manager(request, "PatchOptions")
 
         def apply(current: JSON) -> JSON:
             patched = patching.apply_patch(res, current, body, content_type)
@@ -340,13 +355,52 @@ class ResourceHandlers:
             return patched
 
         updated = await self.registry.guaranteed_update(
-            res, namespace, name, apply, subresource=subresource, dry_run=_dry_run(request)
+            res, namespace, name, apply, subresource=subresource, dry_run=_dry_run(request),
+            field_manager=manager,
         )
         return self._respond_object(request, res, updated)
 
+    async def _server_side_apply(
+        self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str,
+        subresource: str | None, body: bytes, validation_mode: str,
+    ) -> web.Response:
+        """PATCH with ``application/apply-patch+yaml``: create (201) or merge (200)."""
+        manager, force = patching.apply_options(request.query)
+        config = patching.decode_apply(body)
+        addressed: scheme.Resource | None = request.get("addressed")
+        warn(request, patching.check_fields(addressed or res, config, validation_mode))
+        to_storage = request.get("to_storage")
+        if to_storage is not None:
+            config = to_storage(config)
+        raw_meta = config.get("metadata")
+        meta: JSON = raw_meta if isinstance(raw_meta, dict) else {}
+        if res.namespaced and meta.get("namespace") not in (None, "", namespace):
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on "
+                "the request"
+            )
+
+        def apply(current: JSON | None) -> JSON:
+            new = patching.server_side_apply(res, current, config, manager, force,
+                                             rfc3339(self.clock()), subresource)
+            got = (new.get("metadata") or {}).get("name") or ""
+            if got != name:
+                raise errors.bad_request(
+                    f"the name of the object ({got}) does not match the name on the URL "
+                    f"({name})"
+                    if got else f"the name of the object ({name} based on URL) was "
+                    "undeterminable: name must be provided")
+            return new
+
+        updated, created = await self.registry.update_or_create(
+            res, namespace, name, apply, subresource=subresource, dry_run=_dry_run(request)
+        )
+        return self._respond_object(request, res, updated, 201 if created else 200)
+
     async def _delete_options(self, request: web.Request) -> DeleteOptions:
         body = await codec.read_body(request)
-        doc = codec.decode_object(body, request.headers.get("Content-Type", "")) if body else None
+        doc = await codec.decode_body(
+            body, request.headers.get("Content-Type", ""), self.protobuf) if body else None
         query = {k: request.query[k] for k in ("gracePeriodSeconds", "propagationPolicy",
                                                  "dryRun") if k in request.query}
         return DeleteOptions.from_json(doc, query)
@@ -407,17 +461,22 @@ class ResourceHandlers:
             raise errors.method_not_allowed()
         content_type = request.headers.get("Content-Type", "")
         body = await codec.read_body(request)
+        put_scale = (await codec.decode_body(body, content_type, self.protobuf)
+                     if request.method == "PUT" else None)
+        manager = _manager(request, "UpdateOptions" if request.method == "PUT"
+                           else "PatchOptions")
 
         def apply(current: JSON) -> JSON:
             scale = to_scale(current)
-            if request.method == "PUT":
-                new_scale = codec.decode_object(body, content_type)
+            if put_scale is not None:
+                new_scale = put_scale
                 rv = (new_scale.get("metadata") or {}).get("resourceVersion")
                 if rv and rv != current["metadata"]["resourceVersion"]:
                     raise errors.conflict(res.plural, name, res.group)
             else:
                 new_scale = patching.apply_patch(None, scale, body, content_type)
-            replicas = (new_scale.get("spec") or {}).get("replicas")
+            # ScaleSpec.replicas is a Go int32 with omitempty: absent means 0
+            replicas = (new_scale.get("spec") or {}).get("replicas", 0)
             if not isinstance(replicas, int) or replicas < 0:
                 raise errors.invalid("Scale", name, [errors.Cause(
                     "FieldValueInvalid",
@@ -427,7 +486,8 @@ class ResourceHandlers:
             return current
 
         updated = await self.registry.guaranteed_update(
-            res, namespace, name, apply, dry_run=_dry_run(request)
+            res, namespace, name, apply, dry_run=_dry_run(request), field_manager=manager,
+            owner_subresource="scale",
         )
         return codec.json_response(to_scale(updated))
 
@@ -435,9 +495,9 @@ class ResourceHandlers:
         self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
     ) -> web.Response:
         """pods/eviction: a delete that disruption budgets could refuse (none are served)."""
-        body = codec.decode_object(
-            await codec.read_body(request), request.headers.get("Content-Type", "")
-        )
+        body = await codec.decode_body(
+            await codec.read_body(request), request.headers.get("Content-Type", ""),
+            self.protobuf)
         if body.get("kind") not in (None, "Eviction"):
             raise errors.bad_request(f"the kind in the data ({body.get('kind')}) does not "
                                      "match the expected kind (Eviction)")
@@ -453,9 +513,9 @@ class ResourceHandlers:
     async def bind(
         self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
     ) -> web.Response:
-        body = codec.decode_object(
-            await codec.read_body(request), request.headers.get("Content-Type", "")
-        )
+        body = await codec.decode_body(
+            await codec.read_body(request), request.headers.get("Content-Type", ""),
+            self.protobuf)
         target = (body.get("target") or {}).get("name")
         if not target:
             raise errors.invalid("Binding", name, [errors.Cause(

@@ -16,8 +16,11 @@ import signal
 import sys
 from pathlib import Path
 
+from kubelite.api.protodesc import KubectlDescriptors
 from kubelite.apiserver.app import APIServer, ServingConfig, write_kubeconfig
 from kubelite.apiserver.auth import TokenFile
+from kubelite.apiserver.codec import ProtobufSchemas
+from kubelite.apiserver.discovery import VERSION
 from kubelite.apiserver.pki import ensure_pki, new_token
 from kubelite.cli.agent import Agent, add_kubelet_flags, start_agent
 from kubelite.client.config import token_config
@@ -83,12 +86,18 @@ async def serve(args: argparse.Namespace) -> int:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
-    api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki))
+    # kubectl's typed clients send protobuf: its schemas come from the kubectl binaries,
+    # cached under the data dir (never in the repository)
+    protobuf = ProtobufSchemas(KubectlDescriptors(server_dir / "proto-descriptors.bin").load)
+    api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki),
+                    protobuf=protobuf)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     client: ApiClient | None = None
+    scheduler_client: ApiClient | None = None
+    controllers_client: ApiClient | None = None
     scheduler: Scheduler | None = None
     controllers: ControllerManager | None = None
     agent: Agent | None = None
@@ -97,11 +106,17 @@ async def serve(args: argparse.Namespace) -> int:
         write_kubeconfig(args.write_kubeconfig, api.url(), pki)
         print(f"kubelite: API server listening on {api.url()}", flush=True)
         print(f"kubelite: admin kubeconfig written to {args.write_kubeconfig}", flush=True)
-        client = ApiClient(token_config(api.url(), node_token, str(pki.ca_cert)),
-                           user_agent="kubelite-server")
-        controllers = ControllerManager(client)
+        # each component has its own client, named as Kubernetes names it: the name
+        # becomes the field manager of its writes
+        config = token_config(api.url(), node_token, str(pki.ca_cert))
+        client = ApiClient(config, user_agent=f"kubelet/{VERSION['gitVersion']}")
+        scheduler_client = ApiClient(config,
+                                     user_agent=f"kube-scheduler/{VERSION['gitVersion']}")
+        controllers_client = ApiClient(
+            config, user_agent=f"kube-controller-manager/{VERSION['gitVersion']}")
+        controllers = ControllerManager(controllers_client)
         await controllers.start()
-        scheduler = Scheduler(client)
+        scheduler = Scheduler(scheduler_client)
         await scheduler.start()
         if not args.disable_agent:
             agent = await start_agent(args, client, server_node=True)
@@ -115,8 +130,9 @@ async def serve(args: argparse.Namespace) -> int:
             await scheduler.stop()
         if controllers is not None:
             await controllers.stop()
-        if client is not None:
-            await client.close()
+        for c in (client, scheduler_client, controllers_client):
+            if c is not None:
+                await c.close()
         await api.stop()
         await store.close()
     return 0

@@ -359,9 +359,15 @@ class Kubelet:
         obj = {"apiVersion": "v1", "kind": "Pod", "metadata": meta(target)}
         self.recorder.event(obj, type_, reason, message, fp)
 
-    async def lookup(self, namespace: str, pod_name: str,
-                     container: str | None = None) -> ContainerLookup | None:
-        """The newest instance of a pod's container (default: the first container)."""
+    async def lookup_previous(self, namespace: str, pod_name: str,
+                              container: str | None = None) -> ContainerLookup | None:
+        """The instance before the newest one (``logs --previous``), or None."""
+        return await self.lookup(namespace, pod_name, container, previous=True)
+
+    async def lookup(self, namespace: str, pod_name: str, container: str | None = None,
+                     *, previous: bool = False) -> ContainerLookup | None:
+        """The newest instance of a pod's container (default: the first container), or the
+        one before it with ``previous`` (for ``logs --previous``); None if there is none."""
         pod = self.pod_informer.get(f"{namespace}/{pod_name}")
         uid = ""
         spec_pod = pod
@@ -376,7 +382,8 @@ class Kubelet:
             cs = (spec_pod.get("spec") or {}).get("containers") or [{}]
             container = str(cs[0].get("name"))
         state = await self.syncer.inspect(uid)
-        latest = state.latest(container, "app") or state.latest(container, "init")
+        kind = "app" if state.latest(container, "app") is not None else "init"
+        latest = state.previous(container, kind) if previous else state.latest(container, kind)
         if latest is None:
             return None
         return ContainerLookup(uid, latest.id, latest.sandbox_id, latest.log_path, self.runtime)

@@ -192,6 +192,12 @@ def test_restart_policies_and_image_pull_backoff(node: ServerProcess) -> None:
                      "spec": {"restartPolicy": policy, "containers": [{
                          "name": "c", "image": "busybox",
                          "command": ["sh", "-c", f"exit {code}"]}]}})
+    docs.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "oom"},
+                 "spec": {"restartPolicy": "Never", "containers": [{
+                     "name": "c", "image": "busybox",
+                     "resources": {"limits": {"memory": "16Mi"}},
+                     "command": ["sh", "-c", "a=$(head -c 80000000 /dev/zero | tr '\\0' x); "
+                                 "sleep 30"]}]}})
     docs.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "noimage"},
                  "spec": {"containers": [{"name": "c", "image": "does-not-exist/nothing:1"}]}})
     r = node.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(docs))
@@ -207,16 +213,33 @@ def test_restart_policies_and_image_pull_backoff(node: ServerProcess) -> None:
     assert status_col("never") == "Error"
     assert wait_for(lambda: status_col("always") == "CrashLoopBackOff", 60)
     assert wait_for(lambda: status_col("noimage") == "ImagePullBackOff", 60)
+    assert wait_for(lambda: status_col("oom") == "OOMKilled", 60), status_col("oom")
+    term = _pod(node, "oom")["status"]["containerStatuses"][0]["state"]["terminated"]
+    assert term["exitCode"] == 137
     events = node.kubectl("get", "events", "--field-selector", "involvedObject.name=noimage")
     assert "Failed" in events.stdout
 
 
 def test_server_restart_adopts_containers(node: ServerProcess) -> None:
-    before = _pod(node, "pc")["status"]["containerStatuses"]
+    names = ["pc", "initpod", "s1", "s2", "s3"]
+    docs = [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": n},
+             "spec": {"containers": [{"name": "c", "image": "busybox",
+                                      "command": ["sleep", "3600"]}]}} for n in names[2:]]
+    assert node.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(docs)).returncode == 0
+    assert wait_for(lambda: all(_phase(node, n) == "Running" for n in names), 60)
+
+    def containers() -> dict[str, list[tuple[str, int]]]:
+        return {n: [(c["containerID"], c["restartCount"])
+                    for c in _pod(node, n)["status"]["containerStatuses"]] for n in names}
+
+    before = containers()
     node.stop()
     node.start(timeout=60)
     time.sleep(3)
-    after = _pod(node, "pc")["status"]["containerStatuses"]
-    assert [c["containerID"] for c in after] == [c["containerID"] for c in before]
-    assert [c["restartCount"] for c in after] == [c["restartCount"] for c in before]
-    assert all("running" in c["state"] for c in after)
+    assert containers() == before
+    assert all(_phase(node, n) == "Running" for n in names)
+    runc = subprocess.run(["runc", "--root", str(node.data_dir / "agent" / "runtime" / "runc"),
+                           "list", "-q"], capture_output=True, text=True, check=False)
+    if runc.returncode == 0:
+        ids = {c.removeprefix("runc://") for cs in before.values() for c, _ in cs}
+        assert ids <= set(runc.stdout.split())

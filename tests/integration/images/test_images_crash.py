@@ -30,6 +30,18 @@ asyncio.run(main())
 """
 
 
+def _non_empty(folder: Path) -> list[Path]:
+    """Files in ``folder`` with content; files renamed away meanwhile are skipped."""
+    out = []
+    for p in folder.iterdir() if folder.is_dir() else []:
+        try:
+            if p.stat().st_size > 0:
+                out.append(p)
+        except FileNotFoundError:
+            continue
+    return out
+
+
 async def test_kill_9_mid_pull_then_pull_again(tmp_path: Path) -> None:
     reg = FakeRegistry()
     layers = [layer_tar([Entry(f"d{i}", "dir", mode=0o755),
@@ -48,7 +60,7 @@ async def test_kill_9_mid_pull_then_pull_again(tmp_path: Path) -> None:
         # wait until a layer is committed and more content is in flight
         while time.monotonic() < deadline:
             layers_dir = data / "images" / "layers" / "sha256"
-            in_flight = [p for p in tmp.iterdir() if p.stat().st_size > 0] if tmp.is_dir() else []
+            in_flight = _non_empty(tmp)
             if layers_dir.is_dir() and any(layers_dir.iterdir()) and in_flight:
                 break
             await asyncio.sleep(0.01)

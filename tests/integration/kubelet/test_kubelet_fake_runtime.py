@@ -343,3 +343,20 @@ async def test_kubelet_restart_adopts_containers(cluster: Cluster, tmp_path: Pat
     assert all(s == ContainerState.RUNNING for s in after.values())
     p = await get_pod(cluster, "keep")
     assert p["status"]["containerStatuses"][0]["restartCount"] == 0
+
+
+async def test_lookup_for_the_kubelet_server(cluster: Cluster) -> None:
+    cluster.exits["c"] = 3
+    await cluster.client.create(PODS, pod("look", restart="OnFailure"))
+
+    async def two_instances() -> bool:
+        return len(cluster.runtime.containers) >= 1 and (
+            await cluster.kubelet.lookup("default", "look")) is not None
+
+    await eventually(two_instances)
+    found = await cluster.kubelet.lookup("default", "look", "c")
+    assert found is not None and found.container_id in cluster.runtime.containers
+    assert found.runtime is cluster.runtime
+    assert found.log_path.endswith("/c/0.log") or found.log_path.endswith("/c/1.log")
+    assert await cluster.kubelet.lookup("default", "look", "nosuch") is None
+    assert await cluster.kubelet.lookup("default", "missing") is None
