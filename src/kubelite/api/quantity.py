@@ -5,14 +5,6 @@ A quantity keeps the family of its suffix: binary (``Ki`` .. ``Ei``), decimal SI
 writes back: the largest suffix of that family that leaves an integer mantissa
 (``1024Mi`` is ``1Gi``, ``0.5`` is ``500m``, ``1500`` stays ``1500``); binary values that
 are small or fractional are written as decimal SI.
-<<<<<<< HEAD
-
-Contract: :func:`parse_quantity` returns an exact :class:`~fractions.Fraction` (the value
-in base units: cores for cpu, bytes for memory) or raises ValueError for text
-apimachinery would reject. :func:`milli_value` and :func:`value` round up, as
-``Quantity.MilliValue()`` / ``Value()`` do.
-=======
->>>>>>> main
 """
 
 from __future__ import annotations
@@ -21,44 +13,6 @@ import math
 import re
 from fractions import Fraction
 
-<<<<<<< HEAD
-_SUFFIX = {
-    "": Fraction(1), "n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000),
-    "k": Fraction(10**3), "M": Fraction(10**6), "G": Fraction(10**9), "T": Fraction(10**12),
-    "P": Fraction(10**15), "E": Fraction(10**18),
-    "Ki": Fraction(2**10), "Mi": Fraction(2**20), "Gi": Fraction(2**30), "Ti": Fraction(2**40),
-    "Pi": Fraction(2**50), "Ei": Fraction(2**60),
-}
-_RE = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$")
-
-
-def parse_quantity(text: str | int | float) -> Fraction:
-    if isinstance(text, int):
-        return Fraction(text)
-    if isinstance(text, float):
-        return Fraction(str(text))
-    m = _RE.match(text.strip())
-    if not m:
-        raise ValueError(f"quantities must match the regular expression "
-                         f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}")
-    number = Fraction(m.group(1))
-    if m.group(2):
-        return number * Fraction(10) ** int(m.group(2)[1:])
-    return number * _SUFFIX[m.group(3) or ""]
-
-
-def value(text: str | int | float) -> int:
-    """The value rounded up to an integer (bytes, pods)."""
-    return math.ceil(parse_quantity(text))
-
-
-def milli_value(text: str | int | float) -> int:
-    """The value in thousandths rounded up (millicores)."""
-    return math.ceil(parse_quantity(text) * 1000)
-
-
-=======
->>>>>>> main
 _PATTERN = re.compile(
     r"^(?P<sign>[+-]?)(?P<num>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
     r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
@@ -144,8 +98,6 @@ def canonicalize_list(resources: dict[str, object], *, round_to_milli: bool = Tr
             out = canonical(value, round_to_milli=round_to_milli)
             if out is not None:
                 resources[name] = out
-<<<<<<< HEAD
-=======
 
 
 def parse_quantity(text: str | int | float) -> Fraction:
@@ -169,4 +121,3 @@ def value(text: str | int | float) -> int:
 def milli_value(text: str | int | float) -> int:
     """The value in thousandths rounded up (millicores), as ``Quantity.MilliValue()``."""
     return math.ceil(parse_quantity(text) * 1000)
->>>>>>> main
