@@ -59,7 +59,8 @@ class ControllerManager:
             client, self.daemonsets, self.pods, self.nodes,
             self.recorders["daemonset-controller"], clock=clock)
         self.gc = GarbageCollector(
-            client, [self.pods, self.replicasets, self.deployments, self.daemonsets, *extra])
+            client, [self.pods, self.replicasets, self.deployments, self.daemonsets,
+                     self.nodes, *extra])
         self.controllers: list[Controller] = [self.replicaset, self.deployment,
                                               self.daemonset, self.gc]
 

@@ -287,3 +287,25 @@ async def test_daemonset_one_pod_per_node(cluster: Cluster) -> None:
     # label the node: a pod comes back
     await c.client.patch(NODES, NODE, {"metadata": {"labels": {"disk": "ssd"}}})
     await eventually(lambda: _exactly(pods_of(c, "agent", running_only=True), 1))
+
+
+async def test_paused_deployment_does_not_roll(cluster: Cluster) -> None:
+    c = cluster
+    await c.client.create(DEPLOYMENTS, deployment("p", 1))
+    await eventually(lambda: rollout_done(c, "p"))
+    await c.client.patch(DEPLOYMENTS, "p", {"spec": {"paused": True}}, NS)
+
+    async def paused_cond() -> bool:
+        d = await c.client.get(DEPLOYMENTS, "p", NS)
+        cond = next(x for x in d["status"]["conditions"] if x["type"] == "Progressing")
+        return bool(cond["reason"] == "DeploymentPaused" and cond["status"] == "Unknown")
+
+    await eventually(paused_cond)
+    await c.client.patch(DEPLOYMENTS, "p", {"spec": {"replicas": 2, "template": {"metadata": {
+        "annotations": {"x": "1"}}}}}, NS)
+    await eventually(lambda: _exactly(pods_of(c, "p", running_only=True), 2))
+    assert len((await c.client.list(REPLICASETS, NS, label_selector="app=p"))["items"]) == 1
+    await c.client.patch(DEPLOYMENTS, "p", {"spec": {"paused": False}}, NS)
+    d = await eventually(lambda: rollout_done(c, "p"), timeout=20)
+    assert d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"
+    assert len((await c.client.list(REPLICASETS, NS, label_selector="app=p"))["items"]) == 2
