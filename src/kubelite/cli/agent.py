@@ -24,7 +24,7 @@ from pathlib import Path
 from kubelite.apiserver.node_certs import SERVING_KUBELET_PATH
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
-from kubelite.images.service import ImageService
+from kubelite.images.service import ImageService, import_folder
 from kubelite.kubelet.config import DEFAULT_CONFIG_PATH, load_or_create
 from kubelite.kubelet.kubelet import Kubelet
 from kubelite.kubelet.node_status import host_ip
@@ -34,6 +34,7 @@ from kubelite.runtime.oci import OciRuntime
 
 log = logging.getLogger("kubelite")
 DEFAULT_DATA_DIR = Path("/var/lib/kubelite")
+DEFAULT_REGISTRIES = Path("/etc/kubelite/registries.yaml")
 
 
 def add_kubelet_flags(p: argparse.ArgumentParser) -> None:
@@ -46,8 +47,9 @@ def add_kubelet_flags(p: argparse.ArgumentParser) -> None:
                    help="kubelet HTTPS port (default %(default)s)")
     p.add_argument("--cluster-cidr", default="10.42.0.0/16",
                    help="pod network; each node gets a /24 (default %(default)s)")
-    p.add_argument("--registries", type=Path, default=None,
-                   help="registries.yaml with mirrors and credentials")
+    p.add_argument("--registries", type=Path, default=DEFAULT_REGISTRIES,
+                   help="registries.yaml with mirrors and credentials, k3s format "
+                        "(default %(default)s, if present)")
 
 
 @dataclass
@@ -115,6 +117,10 @@ async def start_agent(args: argparse.Namespace, client: ApiClient, *,
     runtime = OciRuntime(str(agent_dir / "runtime"), network, cgroup_root=cgroup_root(data_dir))
     images = ImageService(agent_dir, args.registries)
     await images.start()
+    # airgap: archives dropped in <data-dir>/agent/images are imported at start (as k3s)
+    imported = await import_folder(images, agent_dir / "images")
+    for image in imported:
+        print(f"kubelite: imported image {', '.join(image.repo_tags) or image.id}", flush=True)
     version = await asyncio.to_thread(runc_version)
     kubelet = Kubelet(client, runtime, images, node_name=node_name, config=config,
                       root_dir=agent_dir / "kubelet", node_ip=args.node_ip or host_ip(),
