@@ -25,6 +25,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# kubectl: the machine's own if it has one; else the kubectl package where an apt source
+# provides it, else Debian's (older) kubernetes-client
+if ! command -v kubectl >/dev/null; then
+  apt-get install -y -q kubectl 2>/dev/null || apt-get install -y -q kubernetes-client
+fi
+
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e "$here[test]"
 
 if [ "${KUBELITE_NO_START:-0}" != 1 ]; then
