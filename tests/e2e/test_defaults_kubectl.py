@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,18 @@ def _without_token_volume(spec: JSON) -> JSON:
     return spec
 
 
+def _settled(server: ServerProcess, kind: str, name: str) -> JSON:
+    """The object once nothing writes to it any more (same resourceVersion twice)."""
+    last: JSON = yaml.safe_load(ok(server.kubectl("get", kind, name, "-o", "yaml")))
+    for _ in range(40):
+        time.sleep(0.3)
+        now: JSON = yaml.safe_load(ok(server.kubectl("get", kind, name, "-o", "yaml")))
+        if now["metadata"]["resourceVersion"] == last["metadata"]["resourceVersion"]:
+            return now
+        last = now
+    raise AssertionError(f"{kind}/{name} keeps changing")
+
+
 @pytest.mark.parametrize("path", SEED_FILES, ids=[p.stem for p in SEED_FILES])
 def test_apply_seed_manifest_shows_defaults(server: ServerProcess, path: Path) -> None:
     manifest = yaml.safe_load(path.read_text())
@@ -80,6 +93,8 @@ def test_apply_seed_manifest_shows_defaults(server: ServerProcess, path: Path) -
 
     # Re-applying sends nothing, except for `kubectl run -o yaml` output: its
     # `creationTimestamp: null` makes a patch that a cluster accepts and ignores.
+    # (The controllers write a Deployment's status meanwhile: let them finish first.)
+    live = _settled(server, kind, name)
     again = ok(server.kubectl("apply", "-f", str(path)))
     null_timestamp = "creationTimestamp" in manifest["metadata"]
     assert again.strip().endswith(" configured" if null_timestamp else " unchanged")
@@ -91,7 +106,14 @@ def test_apply_seed_manifest_shows_defaults(server: ServerProcess, path: Path) -
 def test_replace_with_the_manifest_keeps_generation(server: ServerProcess) -> None:
     path = SEED / "deployment-hello-world.yaml"
     ok(server.kubectl("create", "-f", str(path)))
-    ok(server.kubectl("replace", "-f", str(path)))
+    # kubectl replace reads the live resourceVersion first: a status write by the
+    # deployment controller in between is a genuine 409, as on a real cluster; try again
+    for _ in range(5):
+        replaced = server.kubectl("replace", "-f", str(path))
+        if "the object has been modified" not in replaced.stderr:
+            break
+        time.sleep(0.5)
+    ok(replaced)
     live = json.loads(ok(server.kubectl("get", "deployment", "hello-world", "-o", "json")))
     assert live["metadata"]["generation"] == 1
     assert live["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": "25%",

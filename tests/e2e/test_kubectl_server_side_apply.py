@@ -4,6 +4,7 @@ managedFields, and the Update entries other writes leave."""
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -52,12 +53,30 @@ def entries(obj: dict[str, object]) -> list[dict[str, object]]:
     return found
 
 
+def settled(server: ServerProcess, *what: str) -> dict[str, object]:
+    """The object once the controllers have stopped writing to it (same resourceVersion
+    twice, half a second apart)."""
+    last = get(server, *what)
+    for _ in range(40):
+        time.sleep(0.5)
+        now = get(server, *what)
+        if now["metadata"]["resourceVersion"] == last["metadata"]["resourceVersion"]:
+            return now
+        last = now
+    raise AssertionError(f"{what} keeps changing")
+
+
 def test_apply_creates_then_is_a_no_op(server: ServerProcess) -> None:
     out = ok(server.kubectl("apply", "--server-side", "-f", str(DEPLOYMENT)))
     assert out.strip() == "deployment.apps/hello-world serverside-applied"
 
-    first = get(server, "deployment", "hello-world")
-    (entry,) = entries(first)
+    first = settled(server, "deployment", "hello-world")
+    # as on a real cluster, the deployment controller's status writes are recorded too
+    by_manager = {e["manager"]: e for e in entries(first)}
+    assert set(by_manager) == {"kubectl", "kube-controller-manager"}
+    assert by_manager["kube-controller-manager"]["operation"] == "Update"
+    assert by_manager["kube-controller-manager"]["subresource"] == "status"
+    entry = by_manager["kubectl"]
     assert entry["manager"] == "kubectl"
     assert entry["operation"] == "Apply"
     assert entry["apiVersion"] == "apps/v1"

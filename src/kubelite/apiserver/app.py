@@ -19,7 +19,7 @@ from aiohttp import web
 from kubelite.api import errors, openapi, scheme
 from kubelite.api.meta_time import Clock, utcnow
 from kubelite.api.protodesc import KubectlDescriptors
-from kubelite.apiserver import codec, openapi_handlers
+from kubelite.apiserver import codec, node_certs, openapi_handlers
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
@@ -107,6 +107,8 @@ class APIServer:
         r.add_get("/apis", self.discovery.apis)
         r.add_get("/apis/", self.discovery.apis)
         openapi_handlers.add_routes(app)
+        if self.serving.pki is not None:
+            node_certs.add_routes(app, self.serving.pki)
         r.add_route("*", "/api/{tail:.+}", self.handlers.handle)
         r.add_route("*", "/apis/{tail:.+}", self.handlers.handle)
         return app

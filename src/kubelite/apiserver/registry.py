@@ -58,13 +58,47 @@ class DeleteOptions:
         grace = body.get("gracePeriodSeconds", query.get("gracePeriodSeconds"))
         pre = body.get("preconditions") or {}
         dry = body.get("dryRun") or ([query["dryRun"]] if "dryRun" in query else [])
+        policy = body.get("propagationPolicy", query.get("propagationPolicy"))
+        orphan = body.get("orphanDependents", query.get("orphanDependents"))
+        if orphan is not None and policy is not None:
+            raise errors.invalid("DeleteOptions", "", [errors.Cause(
+                "FieldValueInvalid", "Invalid value: \"orphanDependents\": "
+                "orphanDependents and deletionPropagation cannot be both set",
+                "propagationPolicy")], "meta.k8s.io")
+        if orphan is not None:
+            policy = "Orphan" if str(orphan).lower() == "true" else "Background"
+        if policy is not None and policy not in PROPAGATION_POLICIES:
+            raise errors.invalid("DeleteOptions", "", [errors.Cause(
+                "FieldValueNotSupported",
+                f"Unsupported value: \"{policy}\": supported values: \"Foreground\", "
+                f"\"Background\", \"Orphan\"", "propagationPolicy")], "meta.k8s.io")
         return cls(
             grace_period_seconds=int(grace) if grace is not None else None,
-            propagation_policy=body.get("propagationPolicy", query.get("propagationPolicy")),
+            propagation_policy=policy,
             precondition_uid=pre.get("uid"),
             precondition_rv=pre.get("resourceVersion"),
             dry_run="All" in dry,
         )
+
+
+PROPAGATION_POLICIES = ("Foreground", "Background", "Orphan")
+ORPHAN_FINALIZER = "orphan"
+FOREGROUND_FINALIZER = "foregroundDeletion"
+
+
+def _finalizers_for(policy: str | None, finalizers: list[str]) -> list[str]:
+    """The finalizers a deletion with ``policy`` leaves on the object (``deletionFinalizers
+    ForGarbageCollection``): Orphan adds ``orphan``, Foreground ``foregroundDeletion``,
+    Background neither; each removes the other's. None (the default of every served
+    kind) changes nothing."""
+    if policy is None:
+        return finalizers
+    out = [f for f in finalizers if f not in (ORPHAN_FINALIZER, FOREGROUND_FINALIZER)]
+    if policy == "Orphan":
+        out.append(ORPHAN_FINALIZER)
+    elif policy == "Foreground":
+        out.append(FOREGROUND_FINALIZER)
+    return out
 
 
 Mutation = Callable[[JSON], Awaitable[JSON] | JSON]
@@ -385,6 +419,14 @@ class Registry:
                     {"name": name, "kind": "namespaces"},
                 )
             grace = self._grace_period(res, current, opts)
+            fins = list(meta.get("finalizers") or [])
+            gc_fins = _finalizers_for(opts.propagation_policy, fins)
+            if gc_fins != fins and res.kind != "Namespace":
+                current = deep_copy(current)
+                if gc_fins:
+                    current["metadata"]["finalizers"] = gc_fins
+                else:
+                    current["metadata"].pop("finalizers", None)
             if grace == 0 and not _pending_finalizers(current):
                 if opts.dry_run:
                     return current
@@ -398,7 +440,13 @@ class Registry:
             if nmeta.get("deletionTimestamp"):
                 old_grace = nmeta.get("deletionGracePeriodSeconds")
                 if old_grace is not None and grace >= old_grace:
-                    return current
+                    if gc_fins == fins or opts.dry_run:
+                        return current
+                    try:  # only the finalizers change (e.g. a later --cascade=orphan)
+                        return await self.store.update(
+                            key, new, expected_revision=int(meta["resourceVersion"]))
+                    except RevisionConflict:
+                        continue
             nmeta["deletionTimestamp"] = rfc3339(now + timedelta(seconds=grace))
             nmeta["deletionGracePeriodSeconds"] = grace
             if res.kind == "Namespace":

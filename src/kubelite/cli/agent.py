@@ -21,17 +21,20 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubelite.apiserver.node_certs import SERVING_KUBELET_PATH
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
-from kubelite.images.service import ImageService
+from kubelite.images.service import ImageService, import_folder
 from kubelite.kubelet.config import DEFAULT_CONFIG_PATH, load_or_create
 from kubelite.kubelet.kubelet import Kubelet
 from kubelite.kubelet.node_status import host_ip
+from kubelite.kubelet.server import FinderLookup, KubeletServer, KubeletServerConfig
 from kubelite.network.cni import BridgeNetworkConfig, CniNetwork
 from kubelite.runtime.oci import OciRuntime
 
 log = logging.getLogger("kubelite")
 DEFAULT_DATA_DIR = Path("/var/lib/kubelite")
+DEFAULT_REGISTRIES = Path("/etc/kubelite/registries.yaml")
 
 
 def add_kubelet_flags(p: argparse.ArgumentParser) -> None:
@@ -44,8 +47,9 @@ def add_kubelet_flags(p: argparse.ArgumentParser) -> None:
                    help="kubelet HTTPS port (default %(default)s)")
     p.add_argument("--cluster-cidr", default="10.42.0.0/16",
                    help="pod network; each node gets a /24 (default %(default)s)")
-    p.add_argument("--registries", type=Path, default=None,
-                   help="registries.yaml with mirrors and credentials")
+    p.add_argument("--registries", type=Path, default=DEFAULT_REGISTRIES,
+                   help="registries.yaml with mirrors and credentials, k3s format "
+                        "(default %(default)s, if present)")
 
 
 @dataclass
@@ -55,8 +59,10 @@ class Agent:
     kubelet: Kubelet
     runtime: OciRuntime
     images: ImageService
+    server: KubeletServer
 
     async def stop(self) -> None:
+        await self.server.stop()
         await self.kubelet.stop()
         await self.images.close()
         await self.runtime.close()
@@ -111,6 +117,10 @@ async def start_agent(args: argparse.Namespace, client: ApiClient, *,
     runtime = OciRuntime(str(agent_dir / "runtime"), network, cgroup_root=cgroup_root(data_dir))
     images = ImageService(agent_dir, args.registries)
     await images.start()
+    # airgap: archives dropped in <data-dir>/agent/images are imported at start (as k3s)
+    imported = await import_folder(images, agent_dir / "images")
+    for image in imported:
+        print(f"kubelite: imported image {', '.join(image.repo_tags) or image.id}", flush=True)
     version = await asyncio.to_thread(runc_version)
     kubelet = Kubelet(client, runtime, images, node_name=node_name, config=config,
                       root_dir=agent_dir / "kubelet", node_ip=args.node_ip or host_ip(),
@@ -120,9 +130,37 @@ async def start_agent(args: argparse.Namespace, client: ApiClient, *,
     if not config.pod_logs_dir:
         kubelet.logs_root = str(agent_dir / "pod-logs")
         kubelet.syncer.logs_root = kubelet.logs_root
+    server = await start_kubelet_server(client, kubelet, agent_dir / "tls", node_name,
+                                        args.node_ip or host_ip(), config.port)
+    kubelet.node.kubelet_port = server.port
     await kubelet.start()
-    print(f"kubelite: kubelet for node {node_name} started (pods {pod_cidr})", flush=True)
-    return Agent(kubelet, runtime, images)
+    print(f"kubelite: kubelet for node {node_name} started (pods {pod_cidr}, "
+          f"port {server.port})", flush=True)
+    return Agent(kubelet, runtime, images, server)
+
+
+def _write_private_files(folder: Path, files: dict[str, str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for name, text in files.items():
+        path = folder / name
+        path.write_text(text)
+        path.chmod(0o600)
+
+
+async def start_kubelet_server(client: ApiClient, kubelet: Kubelet, tls_dir: Path,
+                               node_name: str, node_ip: str, port: int) -> KubeletServer:
+    """The kubelet's HTTPS server (logs, exec, attach, port-forward), with a serving
+    certificate the API server signs for this node; only clients with a certificate from
+    the cluster CA (the API server) get in."""
+    answer = await client.request("POST", SERVING_KUBELET_PATH,
+                                  body={"nodeName": node_name, "hosts": [node_ip]})
+    files = {"kubelet.crt": answer["cert"], "kubelet.key": answer["key"], "ca.crt": answer["ca"]}
+    await asyncio.to_thread(_write_private_files, tls_dir, files)
+    server = KubeletServer(FinderLookup(kubelet), KubeletServerConfig(
+        port=port, cert_file=tls_dir / "kubelet.crt", key_file=tls_dir / "kubelet.key",
+        client_ca_file=tls_dir / "ca.crt"))
+    await server.start()
+    return server
 
 
 def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TextIO
 
 from kubelite.images import Credentials, Image, ImageError, ImageService
@@ -54,7 +55,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _run(args: argparse.Namespace,
          action: Callable[[ImageService, argparse.Namespace], Awaitable[int]]) -> int:
     async def main() -> int:
-        async with ImageService(args.data_dir, args.registries) as svc:
+        # the node's image store: <data-dir>/agent, where the kubelet reads it
+        async with ImageService(Path(args.data_dir) / "agent", args.registries) as svc:
             return await action(svc, args)
 
     try:

@@ -25,6 +25,7 @@ from kubelite.apiserver.pki import ensure_pki, new_token
 from kubelite.cli.agent import Agent, add_kubelet_flags, start_agent
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
+from kubelite.controllers.manager import ControllerManager
 from kubelite.scheduler.scheduler import Scheduler
 from kubelite.storage.sqlite import SQLiteStore
 from kubelite.storage.watchcache import WatchCache
@@ -96,7 +97,9 @@ async def serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     client: ApiClient | None = None
     scheduler_client: ApiClient | None = None
+    controllers_client: ApiClient | None = None
     scheduler: Scheduler | None = None
+    controllers: ControllerManager | None = None
     agent: Agent | None = None
     try:
         await api.start()
@@ -109,6 +112,10 @@ async def serve(args: argparse.Namespace) -> int:
         client = ApiClient(config, user_agent=f"kubelet/{VERSION['gitVersion']}")
         scheduler_client = ApiClient(config,
                                      user_agent=f"kube-scheduler/{VERSION['gitVersion']}")
+        controllers_client = ApiClient(
+            config, user_agent=f"kube-controller-manager/{VERSION['gitVersion']}")
+        controllers = ControllerManager(controllers_client)
+        await controllers.start()
         scheduler = Scheduler(scheduler_client)
         await scheduler.start()
         if not args.disable_agent:
@@ -121,7 +128,9 @@ async def serve(args: argparse.Namespace) -> int:
             await agent.stop()
         if scheduler is not None:
             await scheduler.stop()
-        for c in (client, scheduler_client):
+        if controllers is not None:
+            await controllers.stop()
+        for c in (client, scheduler_client, controllers_client):
             if c is not None:
                 await c.close()
         await api.stop()

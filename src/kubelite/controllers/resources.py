@@ -1,0 +1,20 @@
+"""The resources the controllers read and write, looked up once from the scheme."""
+
+from __future__ import annotations
+
+from kubelite.api import scheme
+from kubelite.client.resources import CONFIGMAPS, NODES, PODS, SECRETS, SERVICES
+
+
+def _r(group: str, version: str, plural: str) -> scheme.Resource:
+    res = scheme.lookup(group, version, plural)
+    assert res is not None, plural
+    return res
+
+
+REPLICASETS = _r("apps", "v1", "replicasets")
+DEPLOYMENTS = _r("apps", "v1", "deployments")
+DAEMONSETS = _r("apps", "v1", "daemonsets")
+
+__all__ = ["CONFIGMAPS", "DAEMONSETS", "DEPLOYMENTS", "NODES", "PODS", "REPLICASETS", "SECRETS",
+           "SERVICES"]
