@@ -6,10 +6,12 @@
 #   nginx     <- nginx + nginx-common + its libs     -> library/nginx:latest
 #   ubuntu    <- bash, coreutils, dash, ... + libs   -> library/ubuntu:latest
 #   hello-app <- busybox-static + httpd CGI          -> google-samples/hello-app:2.0
+#   etcd      <- etcd-server + libc6                 -> registry.k8s.io/etcd:3.4.23
+#                (a real gRPC health server, grpc.health.v1, for grpc probes)
 #
 # Usage: build-test-images.sh OUTDIR
 #   OUTDIR/oci        one OCI image layout, tags busybox-latest nginx-latest ubuntu-latest
-#                     hello-app-2.0
+#                     hello-app-2.0 etcd-3.4.23
 #   OUTDIR/archives   one oci-archive per image, named after its upstream reference
 #   OUTDIR/packages.lock  exact package versions used
 # Environment:
@@ -49,6 +51,7 @@ BUSYBOX_PKGS="busybox-static"
 # (+ libgcc-s1 from libc6).  iproute2/debconf dependencies are not needed.
 NGINX_PKGS="nginx nginx-common libc6 libgcc-s1 libcrypt1 libpcre2-8-0 libssl3 zlib1g bash libtinfo6"
 # (+ busybox-static's /bin/busybox for sh/cat/ls/wget, see the nginx section)
+ETCD_PKGS="etcd-server libc6 libgcc-s1"
 # ubuntu-like: bash + coreutils + the usual Essential userland, no dpkg/apt.
 UBUNTU_PKGS="base-files base-passwd bash coreutils dash grep sed findutils hostname
   gzip tar mawk debianutils ncurses-base libc6 libgcc-s1 libtinfo6 libacl1 libattr1
@@ -153,9 +156,9 @@ write_users() { # ROOT  (lines for /etc/passwd on stdin are "name:uid:gid:home:s
 # ---------------------------------------------------------------------------
 T0=$(now)
 log "fetch .debs into $DEBS"
-fetch $BUSYBOX_PKGS $NGINX_PKGS $UBUNTU_PKGS
+fetch $BUSYBOX_PKGS $NGINX_PKGS $UBUNTU_PKGS $ETCD_PKGS
 # record exact versions used (reproducibility "lock file")
-for f in $(for p in $BUSYBOX_PKGS $NGINX_PKGS $UBUNTU_PKGS; do deb "$p"; done | sort -u); do dpkg-deb -W --showformat='${Package}=${Version}\n' "$f"; done | sort >"$OUT/packages.lock"
+for f in $(for p in $BUSYBOX_PKGS $NGINX_PKGS $UBUNTU_PKGS $ETCD_PKGS; do deb "$p"; done | sort -u); do dpkg-deb -W --showformat='${Package}=${Version}\n' "$f"; done | sort >"$OUT/packages.lock"
 echo "fetch $(elapsed "$T0")" >>"$TIMINGS"
 
 rm -rf "$OCI" && umoci init --layout "$OCI"
@@ -335,6 +338,28 @@ mkimage hello-app-2.0 "$R" \
   --config.cmd /hello-app
 echo "hello-app $(elapsed "$T")" >>"$TIMINGS"
 
+# ---------------------------------------------------------------------------
+# 4b. etcd (like registry.k8s.io/etcd: /usr/local/bin/etcd, no shell). Its client
+#     port serves grpc.health.v1.Health (service "" SERVING): the grpc probe fixture,
+#     as in the Kubernetes documentation's grpc liveness example.
+# ---------------------------------------------------------------------------
+T=$(now); log etcd
+R=$WORK/etcd; rm -rf "$R"; mkdir -p "$R"
+merged_usr "$R"; skeleton "$R"
+unpack "$R" libc6 libgcc-s1
+mkdir -p "$R/usr/local/bin" "$R/var/lib/etcd"
+dpkg-deb --fsys-tarfile "$(deb etcd-server)" | tar -x -C "$WORK" ./usr/bin/etcd
+install -m 0755 "$WORK/usr/bin/etcd" "$R/usr/local/bin/etcd"
+rm -rf "$WORK/usr"
+rm -rf "$R"/usr/bin/* "$R"/usr/sbin/* "$R"/usr/libexec
+slim "$R"
+chroot "$R" /usr/local/bin/etcd --version >/dev/null
+mkimage etcd-3.4.23 "$R" \
+  --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  --config.exposedports 2379/tcp --config.exposedports 2380/tcp \
+  --config.cmd /usr/local/bin/etcd
+echo "etcd $(elapsed "$T")" >>"$TIMINGS"
+
 umoci gc --layout "$OCI"
 
 # ---------------------------------------------------------------------------
@@ -346,14 +371,16 @@ declare -A REF=(
   [nginx-latest]=docker.io/library/nginx:latest
   [ubuntu-latest]=docker.io/library/ubuntu:latest
   [hello-app-2.0]=gcr.io/google-samples/hello-app:2.0
+  [etcd-3.4.23]=registry.k8s.io/etcd:3.4.23
 )
 declare -A REPO=(
   [busybox-latest]=library/busybox:latest
   [nginx-latest]=library/nginx:latest
   [ubuntu-latest]=library/ubuntu:latest
   [hello-app-2.0]=google-samples/hello-app:2.0
+  [etcd-3.4.23]=etcd:3.4.23
 )
-for t in busybox-latest nginx-latest ubuntu-latest hello-app-2.0; do
+for t in busybox-latest nginx-latest ubuntu-latest hello-app-2.0 etcd-3.4.23; do
   rm -f "$ARCHIVES/$t.tar"
   skopeo copy -q "oci:$OCI:$t" "oci-archive:$ARCHIVES/$t.tar:${REF[$t]}"
 done
@@ -364,7 +391,7 @@ echo "archives $(elapsed "$T")" >>"$TIMINGS"
 # ---------------------------------------------------------------------------
 if [ -n "$REG" ]; then
   T=$(now); log "push to $REG"
-  for t in busybox-latest nginx-latest ubuntu-latest hello-app-2.0; do
+  for t in busybox-latest nginx-latest ubuntu-latest hello-app-2.0 etcd-3.4.23; do
     # Docker schema 2 manifests, like a single-arch pull from Docker Hub
     skopeo copy -q --dest-tls-verify=false --format v2s2 \
       "oci:$OCI:$t" "docker://$REG/${REPO[$t]}"

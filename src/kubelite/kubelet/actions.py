@@ -12,6 +12,9 @@ the Go kubelet's ``computePodActions``:
 - app containers start when every init container succeeded; an exited one restarts
   per restartPolicy (Always; OnFailure when its exit code is not 0); a running one whose
   spec changed is killed and started again;
+- a running container a liveness or startup probe failed is killed ("Container X failed
+  liveness probe, will be restarted") with the probe's terminationGracePeriodSeconds
+  when set, and started again unless restartPolicy is Never;
 - when nothing runs and nothing is to start, the pod is killed (its sandbox stopped).
 
 Back-off is not decided here: the worker checks it before starting a container.
@@ -19,7 +22,7 @@ Back-off is not decided here: the worker checks it before starting a container.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kubelite.kubelet import labels as L
@@ -75,6 +78,7 @@ class PodActions:
     init_to_start: str | None = None
     containers_to_start: list[str] = field(default_factory=list)
     containers_to_kill: dict[str, str] = field(default_factory=dict)  # id -> why
+    kill_grace: dict[str, int] = field(default_factory=dict)  # id -> probe's grace period
     init_failed: bool = False
 
     @property
@@ -112,7 +116,12 @@ def init_progress(pod: JSON, state: PodRuntimeState) -> tuple[int, bool, bool]:
     return done, True, False
 
 
-def compute_pod_actions(pod: JSON, state: PodRuntimeState) -> PodActions:
+# container id -> (probe: "liveness" | "startup", the probe's terminationGracePeriodSeconds)
+ProbeFailures = Mapping[str, tuple[str, int | None]]
+
+
+def compute_pod_actions(pod: JSON, state: PodRuntimeState,
+                        probe_failures: ProbeFailures | None = None) -> PodActions:
     policy = restart_policy(pod)
     inits = init_containers(pod)
     apps = app_containers(pod)
@@ -167,6 +176,15 @@ def compute_pod_actions(pod: JSON, state: PodRuntimeState) -> PodActions:
                 actions.containers_to_kill[st.id] = (
                     f"Container {name} definition changed, will be restarted")
                 actions.containers_to_start.append(name)
+            elif st.id in (probe_failures or {}):
+                probe, grace = (probe_failures or {})[st.id]
+                why = f"Container {name} failed {probe} probe"
+                if policy != "Never":
+                    why += ", will be restarted"
+                    actions.containers_to_start.append(name)
+                actions.containers_to_kill[st.id] = why
+                if grace is not None:
+                    actions.kill_grace[st.id] = grace
             else:
                 keep += 1
             continue

@@ -13,7 +13,9 @@ Contract:
   removed from the runtime; runtime pods nobody wants are removed once the sources
   have synced;
 - containers outlive the kubelet: a new kubelet adopts them (restart counts come from
-  the runtime's ``attempt``).
+  the runtime's ``attempt``);
+- probes (``prober``) run beside the pod workers; a changed probe result wakes the pod's
+  worker, which kills containers that failed liveness or startup and reports readiness.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ from kubelite.kubelet.config import KubeletConfig
 from kubelite.kubelet.image_puller import ImagePuller, ImageServiceLike
 from kubelite.kubelet.node_status import NodeAgent
 from kubelite.kubelet.pod_sync import PodSyncer
-from kubelite.kubelet.podspec import JSON, grace_period, is_mirror, meta
-from kubelite.kubelet.status import StatusInputs, generate_pod_status
+from kubelite.kubelet.podspec import JSON, app_containers, grace_period, is_mirror, meta
+from kubelite.kubelet.prober.manager import ProbeManager
+from kubelite.kubelet.status import KUBELET_CONDITIONS, StatusInputs, generate_pod_status
 from kubelite.kubelet.status_manager import StatusManager
 from kubelite.kubelet.volumes import VolumeManager
 from kubelite.runtime.protocol import ContainerRuntime, RuntimeServiceError
@@ -100,11 +103,14 @@ class Kubelet:
         self._waiting: dict[str, dict[str, tuple[str, str]]] = {}
         self._failed: dict[str, tuple[str, str]] = {}
         self.syncs = 0
+        self.prober = ProbeManager(runtime, events=self._event, on_change=self.queue.add,
+                                   clock=clock)
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.node.register()
+        self.prober.start()
         self._node_events()
         self.pod_informer.add_handlers(on_add=self._on_api_pod,
                                        on_update=lambda old, new: self._on_api_pod(new),
@@ -131,6 +137,7 @@ class Kubelet:
             except (asyncio.CancelledError, Exception):
                 pass
         self._tasks = []
+        await self.prober.stop()
         await self.pod_informer.stop()
         await self.recorder.flush()
         await self.recorder.close()
@@ -255,6 +262,7 @@ class Kubelet:
                             L.CONFIG_MIRROR) == uid:
                         await self._orphan_mirror(f"{meta(p).get('namespace')}/"
                                                   f"{meta(p).get('name')}")
+                await self.prober.remove(uid)
                 await self.syncer.remove_pod(uid)
                 self.status_manager.forget(uid)
                 self._waiting.pop(uid, None)
@@ -269,10 +277,14 @@ class Kubelet:
         if uid in self._failed or self._deadline_exceeded(pod, source):
             await self._fail(pod, source, state)
             return
+        self.prober.update(pod, state, self.node_ip)
         await self._write_status(pod, source, state, self._waiting.get(uid, {}))
-        result = await self.syncer.sync(pod, state)
+        result = await self.syncer.sync(pod, state, {
+            cid: (f.type.value.lower(), f.grace)
+            for cid, f in self.prober.failures(uid).items()})
         self._waiting[uid] = result.waiting
         state = await self.syncer.inspect(uid)
+        self.prober.update(pod, state, self.node_ip)
         await self._write_status(pod, source, state, result.waiting)
         if result.retry_after is not None:
             self.queue.add_after(uid, result.retry_after)
@@ -323,9 +335,19 @@ class Kubelet:
         last = self.status_manager.last(str(meta(target).get("uid")))
         if last is not None:
             base["status"] = last
+        uid = str(meta(pod).get("uid"))
+        started: dict[str, bool] = {}
+        ready: dict[str, bool] = {}
+        for c in app_containers(pod):
+            latest = state.latest(str(c["name"]))
+            if latest is not None:
+                started[latest.id] = self.prober.started(uid, latest.name, latest.id)
+                ready[latest.id] = self.prober.ready(uid, latest.name, latest.id)
+        extra = [c for c in (target.get("status") or {}).get("conditions") or []
+                 if c.get("type") not in KUBELET_CONDITIONS]
         status = generate_pod_status(base, state, StatusInputs(
             host_ip=self.node_ip, now=self.clock(), waiting=waiting, messages=messages,
-            failure=failure))
+            failure=failure, started=started, ready=ready, extra_conditions=extra))
         tm = meta(target)
         await self.status_manager.set(str(tm.get("namespace")), str(tm.get("name")),
                                       str(tm.get("uid")), status)
@@ -333,9 +355,11 @@ class Kubelet:
     async def _terminate(self, pod: JSON) -> None:
         uid = str(meta(pod).get("uid"))
         state = await self.syncer.inspect(uid)
+        self.prober.update(pod, state, self.node_ip)
         await self.syncer.kill_pod(pod, state, grace_period(pod))
         state = await self.syncer.inspect(uid)
         await self._write_status(pod, "api", state, {})
+        await self.prober.remove(uid)
         m = meta(pod)
         try:
             await self.client.delete(PODS, str(m.get("name")), str(m.get("namespace")),

@@ -20,7 +20,7 @@ import aiohttp
 
 from kubelite.api.meta_time import Clock, utcnow
 from kubelite.kubelet import labels as L
-from kubelite.kubelet.actions import PodRuntimeState, compute_pod_actions
+from kubelite.kubelet.actions import PodRuntimeState, ProbeFailures, compute_pod_actions
 from kubelite.kubelet.backoff import Backoff
 from kubelite.kubelet.config import KubeletConfig
 from kubelite.kubelet.envvars import ContainerConfigError, ObjectGetter, container_env, expand
@@ -87,9 +87,10 @@ class PodSyncer:
 
     # -- sync ----------------------------------------------------------------------------
 
-    async def sync(self, pod: JSON, state: PodRuntimeState) -> SyncResult:
+    async def sync(self, pod: JSON, state: PodRuntimeState,
+                   probe_failures: ProbeFailures | None = None) -> SyncResult:
         result = SyncResult()
-        actions = compute_pod_actions(pod, state)
+        actions = compute_pod_actions(pod, state, probe_failures)
         if actions.kill_pod:
             if actions.create_sandbox and state.sandboxes:
                 self.events(pod, "Normal", "SandboxChanged",
@@ -100,7 +101,8 @@ class PodSyncer:
         for cid, why in actions.containers_to_kill.items():
             st = next((c for c in state.containers if c.id == cid), None)
             if st is not None:
-                await self._stop_container(pod, st, grace_period(pod), why)
+                await self._stop_container(pod, st,
+                                           actions.kill_grace.get(cid, grace_period(pod)), why)
         sandbox_id = actions.sandbox_id
         try:
             volume_paths = await self.volumes.setup(pod, self.host_ip())

@@ -35,6 +35,11 @@ class StatusInputs:
     image_ids: Mapping[str, str] = field(default_factory=dict)
     # (reason, message) when the kubelet failed the pod itself (DeadlineExceeded)
     failure: tuple[str, str] | None = None
+    # running container id -> started / ready as the probes say (absent: True)
+    started: Mapping[str, bool] = field(default_factory=dict)
+    ready: Mapping[str, bool] = field(default_factory=dict)
+    # pod conditions the kubelet does not own (readiness gates), from the API
+    extra_conditions: Sequence[JSON] = ()
 
 
 def _t(d: datetime | None) -> str | None:
@@ -96,10 +101,11 @@ def _container_status(spec_c: JSON, kind: str, state: PodRuntimeState, inputs: S
                 last = old["lastState"]
     status["lastState"] = last
     running = "running" in status["state"]
+    started = running and (latest is None or inputs.started.get(latest.id, True))
     if kind == "init":
         status["ready"] = succeeded(latest) and "terminated" in status["state"]
     else:
-        status["ready"] = running
+        status["ready"] = started and (latest is None or inputs.ready.get(latest.id, True))
     status["restartCount"] = restarts
     image = spec_c.get("image", "")
     if latest is not None:
@@ -108,7 +114,7 @@ def _container_status(spec_c: JSON, kind: str, state: PodRuntimeState, inputs: S
     status["imageID"] = inputs.image_ids.get(latest.image_id, latest.image_id) if latest else ""
     if latest is not None:
         status["containerID"] = CONTAINER_ID_PREFIX + latest.id
-    status["started"] = running
+    status["started"] = started
     return status
 
 
@@ -160,6 +166,23 @@ def _condition(type_: str, ok: bool, old: Mapping[str, JSON], now: str,
     return c
 
 
+KUBELET_CONDITIONS = frozenset({"PodReadyToStartContainers", "Initialized", "Ready",
+                                "ContainersReady", "PodScheduled"})
+
+
+def _unready_gates(pod: JSON, conditions: Mapping[str, JSON]) -> list[str]:
+    out = []
+    for gate in (pod.get("spec") or {}).get("readinessGates") or []:
+        t = str(gate.get("conditionType", ""))
+        c = conditions.get(t)
+        if c is None:
+            out.append(f'corresponding condition of pod readiness gate "{t}" does not exist.')
+        elif c.get("status") != "True":
+            out.append(f'the status of pod readiness gate "{t}" is not "True", '
+                       f"but {c.get('status')}")
+    return out
+
+
 def generate_pod_status(pod: JSON, state: PodRuntimeState, inputs: StatusInputs) -> JSON:
     old_status: JSON = pod.get("status") or {}
     now = rfc3339(inputs.now) if inputs.now else ""
@@ -202,11 +225,19 @@ def generate_pod_status(pod: JSON, state: PodRuntimeState, inputs: StatusInputs)
                       f"containers with unready status: [{' '.join(s['name'] for s in statuses)}]")
     else:
         ready_args = (True, "", "")
+    containers_ready = ready_args
+    extra = {str(c.get("type")): c for c in inputs.extra_conditions}
+    if ready_args[0]:
+        gates = _unready_gates(pod, extra)
+        if gates:
+            ready_args = (False, "ReadinessGatesNotReady", ", ".join(gates))
     conditions.append(_condition("Ready", ready_args[0], old_conds, now, *ready_args[1:]))
-    conditions.append(_condition("ContainersReady", ready_args[0], old_conds, now,
-                                 *ready_args[1:]))
+    conditions.append(_condition("ContainersReady", containers_ready[0], old_conds, now,
+                                 *containers_ready[1:]))
     sched = old_conds.get("PodScheduled")
     conditions.append(sched if sched else _condition("PodScheduled", True, old_conds, now))
+    owned = {c["type"] for c in conditions}
+    conditions += [c for t, c in extra.items() if t not in owned]
 
     status: JSON = {"phase": phase, "conditions": conditions}
     if inputs.failure is not None:

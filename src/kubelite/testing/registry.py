@@ -5,7 +5,8 @@ a build is reused while the script is unchanged), starts Debian's ``docker-regis
 127.0.0.1 on a free port with its storage in a temporary folder, pushes the images under
 their upstream names (``library/busybox``, ``library/nginx``, ``library/ubuntu``,
 ``google-samples/hello-app``) and writes a ``registries.yaml`` that mirrors ``docker.io``
-and ``gcr.io`` to it. Needs ``docker-registry``, ``skopeo``, ``umoci`` and root (chroot).
+``gcr.io`` and ``registry.k8s.io`` to it. Needs ``docker-registry``, ``skopeo``,
+``umoci`` and root (chroot).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ TEST_IMAGES: dict[str, tuple[str, str]] = {
     "docker.io/library/nginx:latest": ("nginx-latest", "library/nginx:latest"),
     "docker.io/library/ubuntu:latest": ("ubuntu-latest", "library/ubuntu:latest"),
     "gcr.io/google-samples/hello-app:2.0": ("hello-app-2.0", "google-samples/hello-app:2.0"),
+    "registry.k8s.io/etcd:3.4.23": ("etcd-3.4.23", "etcd:3.4.23"),
 }
 
 
@@ -123,7 +125,8 @@ class TestRegistry:
         self.registries_yaml.write_text(
             "mirrors:\n"
             f'  docker.io:\n    endpoint: ["{self.url}"]\n'
-            f'  gcr.io:\n    endpoint: ["{self.url}"]\n')
+            f'  gcr.io:\n    endpoint: ["{self.url}"]\n'
+            f'  registry.k8s.io:\n    endpoint: ["{self.url}"]\n')
         return self
 
     def start_registry(self) -> None:
