@@ -9,6 +9,7 @@ are small or fractional are written as decimal SI.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from fractions import Fraction
@@ -70,6 +71,13 @@ def canonical(text: str | int | float, *, round_to_milli: bool = False) -> str |
     """
     if isinstance(text, bool):
         return None
+    return _canonical(type(text).__name__, text, round_to_milli)
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical(kind: str, text: str | int | float, round_to_milli: bool) -> str | None:
+    """:func:`canonical`, memoised (the same few quantities recur in every pod);
+    ``kind`` keeps ``1`` and ``1.0`` apart."""
     parsed = parse(str(text)) if not isinstance(text, float) else parse(repr(text))
     if parsed is None:
         return None

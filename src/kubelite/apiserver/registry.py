@@ -10,6 +10,7 @@ Objects handed out may be shared with the watch cache: callers never mutate them
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -104,12 +105,49 @@ def _finalizers_for(policy: str | None, finalizers: list[str]) -> list[str]:
 Mutation = Callable[[JSON], Awaitable[JSON] | JSON]
 
 
+class CreatedFieldsCache:
+    """managedFields of created objects by their content less the per-object metadata.
+
+    Objects made from one template (a controller's pods, a benchmark's) own the same
+    fields; computing them is the costly part of a create. Bounded (LRU)."""
+
+    _VOLATILE = ("name", "uid", "creationTimestamp", "resourceVersion",
+                 "managedFields")
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._entries: OrderedDict[bytes, list[JSON]] = OrderedDict()
+
+    def _key(self, res: scheme.Resource, obj: JSON, manager: str) -> bytes:
+        meta = {k: v for k, v in obj.get("metadata", {}).items() if k not in self._VOLATILE}
+        rest = {k: v for k, v in obj.items() if k != "metadata"}
+        return orjson.dumps([res.kind, res.api_version, manager, meta, rest],
+                            option=orjson.OPT_SORT_KEYS)
+
+    def get(self, res: scheme.Resource, obj: JSON, manager: str) -> list[JSON] | None:
+        key = self._key(res, obj, manager)
+        hit = self._entries.get(key)
+        if hit is not None:
+            self._entries.move_to_end(key)
+            return deep_copy(hit)  # type: ignore[no-any-return]
+        return None
+
+    def put(self, res: scheme.Resource, obj: JSON, manager: str) -> None:
+        fields = obj.get("metadata", {}).get("managedFields")
+        if not isinstance(fields, list):
+            return
+        self._entries[self._key(res, obj, manager)] = deep_copy(fields)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+
 class Registry:
     """The write and read rules of every served resource over one :class:`Store`."""
 
     def __init__(self, store: Store, clock: Clock = utcnow) -> None:
         self.store = store
         self.clock = clock
+        self._created_fields = CreatedFieldsCache()
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -346,12 +384,19 @@ class Registry:
 
     def _record(self, res: scheme.Resource, live: JSON | None, new: JSON, manager: str,
                 subresource: str | None) -> None:
+        now = rfc3339(self.clock())
+        if live is None and subresource is None:
+            cached = self._created_fields.get(res, new, manager)
+            if cached is not None:
+                new["metadata"]["managedFields"] = [{**e, "time": now} for e in cached]
+                return
         schema = openapi.schema_for(res.group, res.version, res.kind)
         mf.record_update(
             live, new, manager=manager, api_version=res.api_version, schema=schema,
-            now=rfc3339(self.clock()), subresource=subresource or "",
-            keep=ownership(res, subresource),
+            now=now, subresource=subresource or "", keep=ownership(res, subresource),
         )
+        if live is None and subresource is None:
+            self._created_fields.put(res, new, manager)
 
     def _prepare_update(
         self, res: scheme.Resource, new: JSON, old: JSON, subresource: str | None

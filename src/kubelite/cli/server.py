@@ -48,6 +48,11 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="where to write the admin kubeconfig (default %(default)s)")
     p.add_argument("--token", default=os.environ.get("KUBELITE_TOKEN"),
                    help="shared secret nodes join with (generated when absent)")
+    p.add_argument("--disable-scheduler", action="store_true",
+                   help="do not run the scheduler (pods stay Pending unless bound)")
+    p.add_argument("--disable-controller-manager", action="store_true",
+                   help="do not run the controllers (Deployment, ReplicaSet, DaemonSet, "
+                        "garbage collector)")
     p.add_argument("--disable-agent", action="store_true",
                    help="run the control plane only, no kubelet on this machine")
     p.add_argument("--debug", action="store_true", help="log at debug level")
@@ -114,10 +119,12 @@ async def serve(args: argparse.Namespace) -> int:
                                      user_agent=f"kube-scheduler/{VERSION['gitVersion']}")
         controllers_client = ApiClient(
             config, user_agent=f"kube-controller-manager/{VERSION['gitVersion']}")
-        controllers = ControllerManager(controllers_client)
-        await controllers.start()
-        scheduler = Scheduler(scheduler_client)
-        await scheduler.start()
+        if not args.disable_controller_manager:
+            controllers = ControllerManager(controllers_client)
+            await controllers.start()
+        if not args.disable_scheduler:
+            scheduler = Scheduler(scheduler_client)
+            await scheduler.start()
         if not args.disable_agent:
             agent = await start_agent(args, client, server_node=True)
         print("kubelite: ready", flush=True)
