@@ -175,3 +175,14 @@ def test_kubectl_prints_statuses_as_kubernetes(server: ServerProcess) -> None:
                        capture_output=True, text=True, timeout=60, check=False)
     assert r.returncode == 1
     assert "You must be logged in to the server" in r.stderr
+
+
+async def test_unparseable_quantity_is_400(http: aiohttp.ClientSession) -> None:
+    bad = pod("bad-quantity", containers=[{"name": "c", "image": "busybox",
+                                           "resources": {"limits": {"memory": "lots"}}}])
+    async with http.post(PODS, json=bad) as resp:
+        assert resp.status == 400
+        body = await status_of(resp)
+        assert "quantities must match the regular expression" in str(body["message"])
+    async with http.get(PODS + "/bad-quantity") as resp:
+        assert resp.status == 404

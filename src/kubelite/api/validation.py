@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kubelite.api import errors
+from kubelite.api import errors, quantity
 from kubelite.api._gofmt import go_quote, go_string_map
 from kubelite.api.errors import Cause
 from kubelite.api.names import (
@@ -367,6 +367,43 @@ def _validate_probe(probe: JSON, kind: str, path: str, errs: Errors) -> None:
         errs.invalid(f"{path}.successThreshold", success, "must be 1")
 
 
+def _validate_resources(resources: JSON, path: str, errs: Errors) -> None:
+    """Requests may not exceed limits (quantities are checked when decoding)."""
+    limits = resources.get("limits") if isinstance(resources.get("limits"), dict) else {}
+    requests = resources.get("requests") if isinstance(resources.get("requests"), dict) else {}
+    for name, request in (requests or {}).items():
+        limit = (limits or {}).get(name)
+        if limit is None:
+            continue
+        try:
+            if quantity.parse_quantity(request) > quantity.parse_quantity(limit):
+                errs.invalid(f"{path}.requests", str(request),
+                             f"must be less than or equal to {name} limit of {limit}")
+        except ValueError:
+            continue
+
+
+def check_quantities(obj: JSON, kind: str) -> None:
+    """Resource quantities that do not parse make the body undecodable: 400, as
+    kube-apiserver's decoder answers."""
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else None
+    if spec is not None and isinstance(spec.get("template"), dict):
+        spec = spec["template"].get("spec")
+    if not isinstance(spec, dict):
+        return
+    for group in ("initContainers", "containers"):
+        for ctr in spec.get(group) or []:
+            resources = ctr.get("resources") if isinstance(ctr, dict) else None
+            for part in ("limits", "requests"):
+                values = (resources or {}).get(part)
+                for value in (values or {}).values() if isinstance(values, dict) else ():
+                    if isinstance(value, bool) or quantity.parse(str(value)) is None:
+                        raise errors.bad_request(
+                            f'{kind} in version "{obj.get("apiVersion", "")}" cannot be '
+                            "handled as a " + kind + ": quantities must match the regular "
+                            "expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+
+
 def _validate_container_common(ctr: Any, volumes: set[str], path: str, errs: Errors) -> None:
     name = _str(ctr, "name")
     if not name:
@@ -387,6 +424,7 @@ def _validate_container_common(ctr: Any, volumes: set[str], path: str, errs: Err
             errs.invalid(f"{path}.env[{i}].name", env_name,
                          "a valid environment variable name must consist only of printable "
                          "ASCII characters other than '='")
+    _validate_resources(_dict(ctr, "resources"), f"{path}.resources", errs)
     for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
         if isinstance(_d(ctr, probe), dict):
             _validate_probe(_dict(ctr, probe), probe, f"{path}.{probe}", errs)

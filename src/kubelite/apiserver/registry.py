@@ -190,6 +190,7 @@ class Registry:
         obj["kind"] = res.kind
         obj["apiVersion"] = res.api_version
         self._prepare_create(res, obj)
+        validation.check_quantities(obj, res.kind)
         defaults.apply_defaults(res, obj)
         if res.kind == "Pod":
             defaults.admit_pod(obj)
@@ -325,6 +326,7 @@ class Registry:
             result = mutate(deep_copy(current))
             desired: JSON = await result if isinstance(result, Awaitable) else result
             if isinstance(desired, dict):
+                validation.check_quantities(desired, res.kind)
                 defaults.apply_defaults(res, desired)
                 if res.kind == "Pod" and subresource is None:
                     defaults.admit_pod(desired, current)
