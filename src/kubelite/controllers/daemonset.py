@@ -24,6 +24,7 @@ from typing import Any
 from kubelite.api.errors import StatusError
 from kubelite.api.meta import controller_ref
 from kubelite.api.meta_time import Clock, utcnow
+from kubelite.api.nodeaffinity import tolerates
 from kubelite.api.selectors import label_selector_from_dict
 from kubelite.client.events import NORMAL, WARNING, EventRecorder
 from kubelite.client.informer import Informer, object_key
@@ -35,9 +36,9 @@ from kubelite.controllers.nodes import (
     matches_node,
     pin_to_node,
     should_run,
-    tolerates,
 )
 from kubelite.controllers.ownership import adopt_patch, classify, status_patch
+from kubelite.controllers.podcontrol import delete_pods
 from kubelite.controllers.pods import (
     available_in,
     controller_ref_of,
@@ -323,21 +324,7 @@ class DaemonSetController(Controller):
         return last_rv
 
     async def _delete(self, ds: JSON, pods: list[JSON]) -> int:
-        async def one(pod: JSON) -> int:
-            name = meta(pod)["name"]
-            try:
-                out = await self.client.delete(PODS, name, meta(pod).get("namespace"),
-                                               uid=uid(pod))
-            except StatusError as exc:
-                if exc.code == 404:
-                    return 0
-                self.recorder.event(ds, WARNING, "FailedDelete",
-                                    f"Error deleting: {exc.message}")
-                raise
-            self.recorder.event(ds, NORMAL, "SuccessfulDelete", f"Deleted pod: {name}")
-            return rv_int(out)
-
-        return max(await asyncio.gather(*(one(p) for p in pods)), default=0)
+        return await delete_pods(self.client, self.recorder, ds, pods)
 
 
 def _ready(node: JSON) -> bool:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.api.nodeaffinity import matches_selector_and_affinity, tolerates
+
 JSON = dict[str, Any]
 
 # Added to every daemon pod (``AddOrUpdateDaemonPodTolerations``), as kube-controller-manager.
@@ -36,63 +38,12 @@ def add_daemon_tolerations(spec: JSON) -> None:
     spec["tolerations"] = tols
 
 
-def tolerates(tol: JSON, taint: JSON) -> bool:
-    if tol.get("effect") and tol.get("effect") != taint.get("effect"):
-        return False
-    op = tol.get("operator") or "Equal"
-    if not tol.get("key"):
-        return op == "Exists"
-    if tol.get("key") != taint.get("key"):
-        return False
-    return op == "Exists" or str(tol.get("value") or "") == str(taint.get("value") or "")
-
-
-def _match(expr: JSON, values_of: dict[str, str]) -> bool:
-    key = str(expr.get("key"))
-    op = expr.get("operator")
-    values = [str(v) for v in expr.get("values") or []]
-    has = key in values_of
-    if op == "In":
-        return has and values_of[key] in values
-    if op == "NotIn":
-        return not has or values_of[key] not in values
-    if op == "Exists":
-        return has
-    if op == "DoesNotExist":
-        return not has
-    if op in ("Gt", "Lt") and has and values:
-        try:
-            a, b = int(values_of[key]), int(values[0])
-        except ValueError:
-            return False
-        return a > b if op == "Gt" else a < b
-    return False
-
-
 def matches_node(spec: JSON, node: JSON) -> bool:
     """nodeName, nodeSelector and required node affinity of a pod spec against a node."""
-    meta = node.get("metadata") or {}
-    name = str(meta.get("name") or "")
+    name = str((node.get("metadata") or {}).get("name") or "")
     if spec.get("nodeName") and spec["nodeName"] != name:
         return False
-    node_labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
-    for k, v in (spec.get("nodeSelector") or {}).items():
-        if node_labels.get(k) != str(v):
-            return False
-    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
-                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
-    terms = required.get("nodeSelectorTerms") or []
-    if not terms:
-        return True
-    for term in terms:
-        exprs = term.get("matchExpressions") or []
-        fields = term.get("matchFields") or []
-        if not exprs and not fields:
-            continue
-        if all(_match(e, node_labels) for e in exprs) and all(
-                _match(f, {"metadata.name": name}) for f in fields):
-            return True
-    return False
+    return matches_selector_and_affinity(spec, node)
 
 
 def should_run(template_spec: JSON, node: JSON) -> bool:

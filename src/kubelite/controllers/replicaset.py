@@ -29,6 +29,7 @@ from kubelite.client.informer import Informer, object_key
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.base import Controller, rv_int
 from kubelite.controllers.ownership import adopt_patch, classify, release_patch, status_patch
+from kubelite.controllers.podcontrol import delete_pods
 from kubelite.controllers.pods import (
     available_in,
     controller_ref_of,
@@ -261,18 +262,4 @@ class ReplicaSetController(Controller):
         return created, None, last_rv
 
     async def _delete_pods(self, rs: JSON, pods: list[JSON]) -> int:
-        async def one(pod: JSON) -> int:
-            name = meta(pod)["name"]
-            try:
-                out = await self.client.delete(PODS, name, meta(pod).get("namespace"),
-                                               uid=uid(pod))
-            except StatusError as exc:
-                if exc.code == 404:
-                    return 0
-                self.recorder.event(rs, WARNING, "FailedDelete",
-                                    f"Error deleting: {exc.message}")
-                raise
-            self.recorder.event(rs, NORMAL, "SuccessfulDelete", f"Deleted pod: {name}")
-            return rv_int(out)
-
-        return max(await asyncio.gather(*(one(p) for p in pods)), default=0)
+        return await delete_pods(self.client, self.recorder, rs, pods)

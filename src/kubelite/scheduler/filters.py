@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from kubelite.api.nodeaffinity import matches_selector_and_affinity, tolerates
 from kubelite.api.quantity import milli_value, value
 
 JSON = dict[str, Any]
@@ -36,19 +37,6 @@ def effective_taints(node: JSON) -> list[JSON]:
     return taints
 
 
-def tolerates(tol: JSON, taint: JSON) -> bool:
-    if tol.get("effect") and tol.get("effect") != taint.get("effect"):
-        return False
-    op = tol.get("operator") or "Equal"
-    if not tol.get("key"):
-        return op == "Exists"
-    if tol.get("key") != taint.get("key"):
-        return False
-    if op == "Exists":
-        return True
-    return str(tol.get("value") or "") == str(taint.get("value") or "")
-
-
 def check_taints(pod: JSON, node: JSON) -> str | None:
     tols = (pod.get("spec") or {}).get("tolerations") or []
     for t in effective_taints(node):
@@ -68,53 +56,9 @@ def check_node_name(pod: JSON, node: JSON) -> str | None:
     return None
 
 
-def _match_expr(expr: JSON, labels: dict[str, str]) -> bool:
-    key = str(expr.get("key"))
-    op = expr.get("operator")
-    values = [str(v) for v in expr.get("values") or []]
-    has = key in labels
-    if op == "In":
-        return has and labels[key] in values
-    if op == "NotIn":
-        return not has or labels[key] not in values
-    if op == "Exists":
-        return has
-    if op == "DoesNotExist":
-        return not has
-    if op in ("Gt", "Lt") and has and values:
-        try:
-            a, b = int(labels[key]), int(values[0])
-        except ValueError:
-            return False
-        return a > b if op == "Gt" else a < b
-    return False
-
-
 def check_affinity(pod: JSON, node: JSON) -> str | None:
-    spec = pod.get("spec") or {}
-    labels = {str(k): str(v) for k, v in ((node.get("metadata") or {}).get("labels")
-                                          or {}).items()}
-    reason = "node(s) didn't match Pod's node affinity/selector"
-    for k, v in (spec.get("nodeSelector") or {}).items():
-        if labels.get(k) != str(v):
-            return reason
-    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
-                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
-    terms = required.get("nodeSelectorTerms") or []
-    if terms:
-        name = str((node.get("metadata") or {}).get("name"))
-        ok = False
-        for term in terms:
-            exprs = term.get("matchExpressions") or []
-            fields = term.get("matchFields") or []
-            if not exprs and not fields:
-                continue
-            if all(_match_expr(e, labels) for e in exprs) and all(
-                    _match_expr(f, {"metadata.name": name}) for f in fields):
-                ok = True
-                break
-        if not ok:
-            return reason
+    if not matches_selector_and_affinity(pod.get("spec") or {}, node):
+        return "node(s) didn't match Pod's node affinity/selector"
     return None
 
 
