@@ -153,9 +153,17 @@ class PodSyncer:
         fp = field_path(kind, name)
         pod_desc = f"{m.get('name')}_{m.get('namespace') or 'default'}({m.get('uid')})"
         prev = state.latest(name, kind)
-        if prev is not None and prev.state == ContainerState.EXITED:
+        # back-off counts from the newest exited instance: the latest one, or, when the
+        # latest is being killed now (a failed liveness/startup probe), the one before it;
+        # so a container that keeps failing its probes also ends in CrashLoopBackOff
+        exited = prev if prev is not None and prev.state == ContainerState.EXITED else None
+        if exited is None and prev is not None:
+            before = state.previous(name, kind)
+            if before is not None and before.state == ContainerState.EXITED:
+                exited = before
+        if exited is not None:
             key = f"{m.get('uid')}/{kind}/{name}"
-            finished = prev.finished_at or self.clock()
+            finished = exited.finished_at or self.clock()
             if self.backoff.in_backoff_since(key, finished):
                 delay = self.backoff.delay(key)
                 msg = (f"back-off {_secs(delay)} restarting failed container={name} "

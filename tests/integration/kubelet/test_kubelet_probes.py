@@ -160,3 +160,19 @@ async def test_startup_failure_gates_and_kills(env: Env) -> None:
     msgs = {ev[1] for ev in evs if ev[0] == "Unhealthy"}
     assert msgs == {f"Startup probe failed: dial tcp 127.0.0.1:{port}: connect: "
                     "connection refused"}  # liveness and readiness never ran
+
+
+async def test_a_container_that_keeps_failing_liveness_backs_off(env: Env) -> None:
+    # the file never exists: every liveness check fails, each kill restarts the container;
+    # from the second restart on, the kubelet backs off (CrashLoopBackOff), as upstream
+    await env.client.create(PODS, pod("flappy", livenessProbe={**EXEC, "failureThreshold": 1}))
+
+    async def backing_off() -> JSON | None:
+        st = await status(env, "flappy")
+        waiting = st["containerStatuses"][0]["state"].get("waiting") or {}
+        return st if waiting.get("reason") == "CrashLoopBackOff" else None
+
+    st = await eventually(backing_off, 15)
+    assert st["containerStatuses"][0]["restartCount"] >= 1
+    reasons = [ev[0] for ev in await events(env, "flappy")]
+    assert "BackOff" in reasons and "Killing" in reasons
