@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import ipaddress
 import logging
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +27,7 @@ from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
 from kubelite.images.service import ImageService, import_folder
 from kubelite.kubelet.config import DEFAULT_CONFIG_PATH, load_or_create
+from kubelite.kubelet.image_gc import ImageGC, ImageGCPolicy
 from kubelite.kubelet.kubelet import Kubelet
 from kubelite.kubelet.node_status import host_ip
 from kubelite.kubelet.server import FinderLookup, KubeletServer, KubeletServerConfig
@@ -122,7 +124,11 @@ async def start_agent(args: argparse.Namespace, client: ApiClient, *,
     for image in imported:
         print(f"kubelite: imported image {', '.join(image.repo_tags) or image.id}", flush=True)
     version = await asyncio.to_thread(runc_version)
+    image_gc = ImageGC(images, runtime, lambda: _disk_usage(agent_dir / "images"),
+                       ImageGCPolicy(config.image_gc_high_threshold_percent,
+                                     config.image_gc_low_threshold_percent))
     kubelet = Kubelet(client, runtime, images, node_name=node_name, config=config,
+                      image_gc=image_gc,
                       root_dir=agent_dir / "kubelet", node_ip=args.node_ip or host_ip(),
                       pod_cidr=pod_cidr, runtime_version=version,
                       node_labels={"node-role.kubernetes.io/control-plane": "true"}
@@ -137,6 +143,11 @@ async def start_agent(args: argparse.Namespace, client: ApiClient, *,
     print(f"kubelite: kubelet for node {node_name} started (pods {pod_cidr}, "
           f"port {server.port})", flush=True)
     return Agent(kubelet, runtime, images, server)
+
+
+def _disk_usage(path: Path) -> tuple[int, int]:
+    usage = shutil.disk_usage(path)
+    return usage.used, usage.total
 
 
 def _write_private_files(folder: Path, files: dict[str, str]) -> None:

@@ -38,6 +38,7 @@ from kubelite.kubelet import labels as L
 from kubelite.kubelet import static_pods
 from kubelite.kubelet.backoff import Backoff
 from kubelite.kubelet.config import KubeletConfig
+from kubelite.kubelet.image_gc import ImageGC
 from kubelite.kubelet.image_puller import ImagePuller, ImageServiceLike
 from kubelite.kubelet.node_status import NodeAgent
 from kubelite.kubelet.pod_sync import PodSyncer
@@ -68,8 +69,11 @@ class Kubelet:
                  node_ip: str, pod_cidr: str = "", runtime_version: str = "runc://1",
                  clock: Clock = utcnow, use_tmpfs: bool = True, relist_period: float = 1.0,
                  workers: int = 16, node_labels: dict[str, str] | None = None,
-                 lease_interval: float = 10.0) -> None:
+                 lease_interval: float = 10.0, image_gc: ImageGC | None = None,
+                 image_gc_period: float = 300.0) -> None:
         self.client = client
+        self.image_gc = image_gc
+        self.image_gc_period = image_gc_period
         self.runtime = runtime
         self.node_name = node_name
         self.config = config
@@ -124,7 +128,18 @@ class Kubelet:
             asyncio.create_task(run_workers(self.queue, self._sync, self.workers),
                                 name="kubelet-workers"),
         ]
+        if self.image_gc is not None:
+            self._tasks.append(asyncio.create_task(self._image_gc_loop(), name="kubelet-imagegc"))
         await self.pod_informer.wait_synced(30)
+
+    async def _image_gc_loop(self) -> None:
+        assert self.image_gc is not None
+        while True:
+            await asyncio.sleep(self.image_gc_period)
+            try:
+                await self.image_gc.collect()
+            except Exception:  # a worker logs and carries on
+                log.exception("image garbage collection failed")
 
     async def stop(self) -> None:
         """Stop watching and working; containers keep running."""
