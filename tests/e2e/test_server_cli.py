@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -67,7 +68,9 @@ def test_node_token_authenticates_as_bearer(tmp_path: Path) -> None:
         assert r.returncode == 0, r.stderr
         assert "namespace/default" in r.stdout.split()
         token_file = tmp_path / "t" / "server" / "node-token"
-        assert token_file.read_text().strip() == "join-secret-123"
+        ca = (tmp_path / "t" / "server" / "tls" / "ca.crt").read_bytes()
+        assert token_file.read_text().strip() == (
+            f"K10{hashlib.sha256(ca).hexdigest()}::server:join-secret-123")
         assert oct(token_file.stat().st_mode & 0o777) == "0o600"
     finally:
         server.stop()
@@ -80,3 +83,37 @@ def test_kubelite_kubectl_uses_the_written_kubeconfig(server: ServerProcess) -> 
                        capture_output=True, text=True, env=env, timeout=60, check=False)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "namespace/default"
+
+
+def test_cacerts_is_public_and_matches_the_token_hash(server: ServerProcess) -> None:
+    import ssl
+    import urllib.request
+
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with urllib.request.urlopen(f"{server.url}/cacerts", context=ctx, timeout=5) as resp:
+        pem = resp.read()
+    token = (server.data_dir / "server" / "node-token").read_text().strip()
+    assert token.startswith("K10" + hashlib.sha256(pem).hexdigest() + "::server:")
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(f"{server.url}/api/v1/namespaces", context=ctx, timeout=5)
+    assert exc.value.code == 401
+
+
+def test_agent_refuses_a_server_whose_ca_does_not_match_the_token(
+    server: ServerProcess, tmp_path: Path,
+) -> None:
+    import asyncio
+
+    from kubelite.apiserver.join_token import JoinToken, parse
+    from kubelite.cli.agent import trusted_ca
+
+    good = parse((server.data_dir / "server" / "node-token").read_text())
+    path = asyncio.run(trusted_ca(server.url, good, None, tmp_path / "ok"))
+    assert path is not None
+    assert path.read_bytes() == (server.data_dir / "server" / "tls" / "ca.crt").read_bytes()
+    forged = JoinToken(good.secret, "0" * 64)
+    with pytest.raises(SystemExit, match="does not match the token's hash"):
+        asyncio.run(trusted_ca(server.url, forged, None, tmp_path / "bad"))
+    assert not (tmp_path / "bad" / "server-ca.crt").exists()

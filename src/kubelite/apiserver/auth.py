@@ -18,7 +18,8 @@ from aiohttp import web
 
 from kubelite.api import errors
 
-ANONYMOUS_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
+# Health, and the CA certificate (public; joining nodes check it against their token's hash)
+ANONYMOUS_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/cacerts"})
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ class TokenFile:
         self._mtime = mtime
 
     def lookup(self, token: str) -> User | None:
+        """The user of a token; a node token in k3s' secure form counts by its secret."""
+        if token.startswith("K10") and "::" in token:
+            token = token.partition("::")[2].partition(":")[2]
         self._reload()
         for known, user in self._tokens.items():
             if hmac.compare_digest(known.encode(), token.encode()):

@@ -17,6 +17,7 @@ from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.pki import PKI, issue_serving_cert
 
 SERVING_KUBELET_PATH = "/v1-kubelite/serving-kubelet"
+CACERTS_PATH = "/cacerts"  # public: the cluster CA, for joining nodes to pin
 _NODE_GROUPS = frozenset({"system:nodes", "system:masters"})
 
 
@@ -31,7 +32,7 @@ def _valid_host(value: object) -> bool:
 
 
 def add_routes(app: web.Application, pki: PKI) -> None:
-    """Install the endpoint (only where the server has a CA, i.e. with TLS)."""
+    """Install the endpoints (only where the server has a CA, i.e. with TLS)."""
 
     def require_node(request: web.Request) -> None:
         user = request.get(keys.USER)
@@ -51,4 +52,8 @@ def add_routes(app: web.Application, pki: PKI) -> None:
         return codec.json_response({"cert": cert.decode(), "key": key.decode(),
                                     "ca": pki.ca_cert.read_text()})
 
+    async def cacerts(request: web.Request) -> web.Response:
+        return web.Response(body=pki.ca_cert.read_bytes(), content_type="text/plain")
+
     app.router.add_post(SERVING_KUBELET_PATH, serving_kubelet)
+    app.router.add_get(CACERTS_PATH, cacerts)

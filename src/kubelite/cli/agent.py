@@ -22,7 +22,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubelite.apiserver.node_certs import SERVING_KUBELET_PATH
+from kubelite.apiserver import join_token
+from kubelite.apiserver.node_certs import CACERTS_PATH, SERVING_KUBELET_PATH
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
 from kubelite.images.service import ImageService, import_folder
@@ -177,9 +178,12 @@ async def start_kubelet_server(client: ApiClient, kubelet: Kubelet, tls_dir: Pat
 def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subs.add_parser("agent", help="run a kubelet that joins a kubelite server")
     p.add_argument("--server", required=True, help="API server URL (https://host:6443)")
-    p.add_argument("--token", required=True, help="the server's node token")
-    p.add_argument("--ca-file", default=None, help="CA bundle of the server (default: "
-                   "no verification of the server certificate)")
+    p.add_argument("--token", required=True,
+                   help="the server's node token (the content of <data-dir>/server/node-token "
+                        "on the server: it pins the server's CA)")
+    p.add_argument("--ca-file", default=None,
+                   help="CA bundle of the server (default: fetched and checked against the "
+                        "token's CA hash)")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                    help="folder holding all state (default %(default)s)")
     p.add_argument("--debug", action="store_true", help="log at debug level")
@@ -187,9 +191,34 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
+async def trusted_ca(server: str, token: join_token.JoinToken, ca_file: Path | None,
+                     folder: Path) -> Path | None:
+    """The CA file to verify the server with: ``--ca-file``, or the server's /cacerts when
+    it matches the token's CA hash (k3s' secure join); None for a bare token (unverified).
+    """
+    if ca_file is not None:
+        return ca_file
+    if not token.ca_hash:
+        log.warning("the token has no CA hash: the server's certificate is not verified "
+                    "(use the node-token file's content, or --ca-file)")
+        return None
+    insecure = token_config(server, "", None, insecure=True)
+    async with ApiClient(insecure, user_agent="kubelite-agent") as bootstrap:
+        async with bootstrap.session.get(server.rstrip("/") + CACERTS_PATH) as resp:
+            pem = await resp.read()
+    if join_token.ca_hash(pem) != token.ca_hash:
+        raise SystemExit("kubelite agent: the server's CA does not match the token's hash")
+    path = folder / "server-ca.crt"
+    await asyncio.to_thread(_write_private_files, folder, {path.name: pem.decode()})
+    return path
+
+
 async def serve(args: argparse.Namespace) -> int:
-    client = ApiClient(token_config(args.server, args.token, args.ca_file,
-                                    insecure=args.ca_file is None), user_agent="kubelite-agent")
+    token = join_token.parse(args.token)
+    ca = await trusted_ca(args.server, token, Path(args.ca_file) if args.ca_file else None,
+                          args.data_dir / "agent" / "tls")
+    client = ApiClient(token_config(args.server, token.secret, str(ca) if ca else None,
+                                    insecure=ca is None), user_agent="kubelite-agent")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from kubelite.api.protodesc import KubectlDescriptors
+from kubelite.apiserver import join_token
 from kubelite.apiserver.app import APIServer, ServingConfig, write_kubeconfig
 from kubelite.apiserver.auth import TokenFile
 from kubelite.apiserver.codec import ProtobufSchemas
@@ -60,22 +61,26 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-def _node_token(data_dir: Path, given: str | None, tokens: TokenFile) -> str:
-    """The token nodes (and the server's own components) authenticate with."""
+def _node_token(data_dir: Path, given: str | None, tokens: TokenFile, ca_pem: bytes) -> str:
+    """The secret nodes (and the server's own components) authenticate with.
+
+    ``<data-dir>/server/node-token`` holds it in the secure form (with the CA hash) that
+    ``kubelite agent --token`` takes, as k3s' node-token file does."""
     path = data_dir / "server" / "node-token"
     if given:
-        token = given
+        secret = join_token.parse(given).secret
     elif path.exists():
-        token = path.read_text().strip()
+        secret = join_token.parse(path.read_text()).secret
     else:
-        token = new_token()
-    if not path.exists() or path.read_text().strip() != token:
+        secret = new_token()
+    full = str(join_token.JoinToken(secret, join_token.ca_hash(ca_pem)))
+    if not path.exists() or path.read_text().strip() != full:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(token + "\n")
+        path.write_text(full + "\n")
         path.chmod(0o600)
-    if tokens.lookup(token) is None:
-        tokens.add(token, "kubelite:node", "", ["system:nodes"])
-    return token
+    if tokens.lookup(secret) is None:
+        tokens.add(secret, "kubelite:node", "", ["system:nodes"])
+    return secret
 
 
 async def serve(args: argparse.Namespace) -> int:
@@ -84,7 +89,7 @@ async def serve(args: argparse.Namespace) -> int:
     server_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     pki = ensure_pki(server_dir / "tls", args.bind_address)
     tokens = TokenFile(server_dir / "tokens.csv")
-    node_token = _node_token(data_dir, args.token, tokens)
+    node_token = _node_token(data_dir, args.token, tokens, pki.ca_cert.read_bytes())
     store = WatchCache(SQLiteStore(server_dir / "db" / "state.db"))
     await store.start()
     # The cache holds long-lived objects: keep full collections from walking them.

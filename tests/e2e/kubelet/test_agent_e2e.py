@@ -29,11 +29,13 @@ def test_agent_joins_and_runs_a_pod(tmp_path: Path, image_registry: TestRegistry
     config = tmp_path / "kubelet.yaml"
     config.write_text(yaml.safe_dump({"kind": "KubeletConfiguration", "staticPodPath": ""}))
     token = (tmp_path / "server" / "server" / "node-token").read_text().strip()
+    assert token.startswith("K10") and "::server:" in token
     env = {**os.environ, "PYTHONPATH": str(Path(kubelite.__file__).parents[1]),
            "PYTHONUNBUFFERED": "1"}
     agent = subprocess.Popen(
         [sys.executable, "-m", "kubelite.cli.main", "agent", "--server", server.url,
-         "--token", token, "--ca-file", str(tmp_path / "server" / "server" / "tls" / "ca.crt"),
+         # the node-token file's content pins the server's CA (no --ca-file needed)
+         "--token", token,
          "--data-dir", str(agent_dir), "--node-name", "agent1", "--kubelet-config", str(config),
          "--cluster-cidr", "10.76.0.0/16", "--registries", str(image_registry.registries_yaml)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
