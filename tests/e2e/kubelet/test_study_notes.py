@@ -147,3 +147,48 @@ def test_static_pod_from_kubectl_run_dry_run(node: ServerProcess) -> None:
     # deleting the manifest removes the pod
     assert wait_for(lambda: node.kubectl("get", "pod", mirror).returncode == 1, 30)
 
+
+
+def test_exec_it_bash_on_a_terminal(node: ServerProcess) -> None:
+    """`kubectl exec -it POD -- /bin/bash`, typed into as a person would, on a real pty."""
+    import os
+    import pty
+    import select
+
+    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "shell"},
+                "spec": {"containers": [{"name": "ubuntu", "image": "ubuntu",
+                                         "command": ["sleep", "3600"]}]}}
+    ok(node.kubectl("apply", "-f", "-", input=json.dumps(manifest)))
+    running(node, "shell")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: kubectl on the terminal
+        os.execvp("kubectl", ["kubectl", "--kubeconfig", str(node.kubeconfig), "--cache-dir",
+                              str(node.cache_dir), "exec", "-it", "shell", "--",
+                              "/bin/bash"])
+    out = b""
+
+    def read_until(marker: bytes, timeout: float = 20) -> bool:
+        nonlocal out
+        deadline = time.monotonic() + timeout
+        while marker not in out and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:
+                    break
+        return marker in out
+
+    try:
+        time.sleep(1)
+        os.write(fd, b"echo answer-$((6*7)) on $(tty)\n")
+        assert read_until(b"answer-42 on /dev/pts/"), out.decode(errors="replace")
+        os.write(fd, b"exit 4\n")
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 4
+    finally:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+        os.close(fd)
