@@ -24,10 +24,14 @@ Recorder = Callable[[str, str, str], None]
 
 
 class ImagePullError(Exception):
-    def __init__(self, reason: str, message: str) -> None:
+    """The container's waiting ``reason`` and message; ``retry_after`` is when a pull may
+    be tried again (the rest of the back-off; 0 when at once)."""
+
+    def __init__(self, reason: str, message: str, retry_after: float = 0.0) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.retry_after = retry_after
 
 
 class ImageServiceLike(Protocol):
@@ -82,7 +86,8 @@ class ImagePuller:
                 msg = f'Back-off pulling image "{ref}"'
                 record("Normal", "BackOff", msg)
                 record("Warning", "Failed", "Error: ImagePullBackOff")
-                raise ImagePullError("ImagePullBackOff", msg)
+                raise ImagePullError("ImagePullBackOff", msg,
+                                     self.backoff.remaining(key, failed_at))
         record("Normal", "Pulling", f'Pulling image "{ref}"')
         start = time.monotonic()
         try:

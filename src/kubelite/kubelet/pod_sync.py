@@ -183,7 +183,9 @@ class PodSyncer:
             image = await self.puller.ensure(pod, c, record)
         except ImagePullError as exc:
             result.waiting[name] = (exc.reason, exc.message)
-            result.retry(1.0 if exc.reason == "ErrImagePull" else 2.0)
+            # right after a failure, once more soon (then in back-off: ImagePullBackOff);
+            # in back-off, when it ends, as the kubelet's pod worker does
+            result.retry(1.0 if exc.reason == "ErrImagePull" else max(exc.retry_after, 1.0))
             return
         try:
             env = await container_env(pod, c, self.get, host_ip=self.host_ip(), pod_ip=pod_ip)
