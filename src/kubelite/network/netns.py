@@ -46,8 +46,17 @@ def _exists(path: str) -> bool:
     return os.path.lexists(path)
 
 
+def is_own(name: str, prefix: str) -> bool:
+    """Whether ``name`` is ``prefix`` + a sandbox id's first 12 hex digits, exactly: the
+    default prefix ``kubelite-`` must not claim another data dir's ``kubelite-<sfx>-...``."""
+    rest = name[len(prefix):]
+    return (name.startswith(prefix) and len(rest) == 12
+            and all(c in "0123456789abcdef" for c in rest))
+
+
 def list_names(prefix: str) -> list[str]:
+    """This installation's pod namespaces (see :func:`is_own`)."""
     try:
-        return sorted(n for n in os.listdir(NETNS_DIR) if n.startswith(prefix))
+        return sorted(n for n in os.listdir(NETNS_DIR) if is_own(n, prefix))
     except FileNotFoundError:
         return []
