@@ -37,7 +37,8 @@ def test_agent_joins_and_runs_a_pod(tmp_path: Path, image_registry: TestRegistry
          # the node-token file's content pins the server's CA (no --ca-file needed)
          "--token", token,
          "--data-dir", str(agent_dir), "--node-name", "agent1", "--kubelet-config", str(config),
-         "--cluster-cidr", "10.76.0.0/16", "--kubelet-port", "0", "--registries", str(image_registry.registries_yaml)],
+         "--cluster-cidr", "10.76.0.0/16", "--kubelet-port", "0",
+         "--registries", str(image_registry.registries_yaml)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     output: list[str] = []
     threading.Thread(target=lambda: output.extend(agent.stdout or []), daemon=True).start()
