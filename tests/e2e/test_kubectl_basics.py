@@ -140,3 +140,12 @@ def test_get_events_watch_shows_new_events(server: ServerProcess) -> None:
         out, err = watcher.communicate(timeout=10)
     assert "Successfully assigned default/hello to node-1" in out, out + err
     assert "pod/hello" in out
+
+
+def test_auth_whoami_and_can_i(server: ServerProcess) -> None:
+    who = ok(server.kubectl("auth", "whoami"))
+    assert "admin" in who and "system:masters" in who
+    # no authorization layer yet: an authenticated user may do everything
+    assert ok(server.kubectl("auth", "can-i", "create", "pods")).strip() == "yes"
+    assert ok(server.kubectl("auth", "can-i", "delete", "deployments", "-n",
+                             "kube-system")).strip() == "yes"

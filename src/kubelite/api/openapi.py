@@ -396,7 +396,9 @@ class _PathBuilder:
         kind, g, v = res.kind, res.group, res.version
         gvk = _gvk(g, v, kind)
         obj = self.schema(g, v, kind)
-        lst = self.schema(g, v, res.list_kind)
+        verbs = set(res.verbs)
+        # create-only kinds (reviews) have no list kind
+        lst = self.schema(g, v, res.list_kind) if "list" in verbs else obj
         status, event = self.meta("Status"), self.meta("WatchEvent")
         delete_opts, patch = self.meta("DeleteOptions"), self.meta("Patch")
         ns = "Namespaced" if res.namespaced else ""
@@ -407,7 +409,6 @@ class _PathBuilder:
         scope = ([_path_param("namespace", "object name and auth scope, such as for teams "
                                             "and projects")] if res.namespaced else [])
         name_p = _path_param("name", f"name of the {kind}")
-        verbs = set(res.verbs)
         body = {"content": _content(obj, ("*/*",)), "required": True}
 
         coll: JSON = {}

@@ -69,6 +69,10 @@ CONVERSIONS: dict[tuple[str, str, str], tuple[scheme.Resource, Callable[[JSON], 
 }
 
 
+# Resources that are answered, not stored
+REVIEWS = frozenset({"selfsubjectreviews", "selfsubjectaccessreviews"})
+
+
 def _out(request: web.Request, obj: JSON) -> JSON:
     from_storage = request.get(keys.FROM_STORAGE)
     return from_storage(obj) if from_storage is not None else obj
@@ -136,6 +140,8 @@ class ResourceHandlers:
                 if _flag(request.query, "watch"):
                     return await self.watch(request, res, info.namespace)
                 return await self.list(request, res, info.namespace)
+            if method == "POST" and res.plural in REVIEWS:
+                return await self.review(request, res)
             if method == "POST":
                 return await self.create(request, res, info.namespace)
             if method == "DELETE":
@@ -490,6 +496,24 @@ class ResourceHandlers:
             owner_subresource="scale",
         )
         return codec.json_response(to_scale(updated))
+
+    async def review(self, request: web.Request, res: scheme.Resource) -> web.Response:
+        """SelfSubjectReview (who am I) and SelfSubjectAccessReview (may I): answered from
+        the request's user, never stored. kubelite has no authorization layer yet: every
+        authenticated user may do everything, as a member of system:masters may."""
+        body = await self._decode(request, res)
+        user = request[keys.USER]
+        info = {"username": user.name, "groups": [*user.groups, "system:authenticated"]}
+        if user.uid:
+            info["uid"] = user.uid
+        status: JSON = ({"userInfo": info} if res.kind == "SelfSubjectReview"
+                        else {"allowed": True})
+        out = {"kind": res.kind, "apiVersion": res.api_version,
+               "metadata": {"creationTimestamp": None}, "spec": body.get("spec") or {},
+               "status": status}
+        if res.kind == "SelfSubjectReview":
+            out.pop("spec")
+        return codec.json_response(out, 201)
 
     async def evict(
         self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
