@@ -192,3 +192,19 @@ def test_exec_it_bash_on_a_terminal(node: ServerProcess) -> None:
         except ProcessLookupError:
             pass
         os.close(fd)
+
+
+def test_logs_previous_shows_the_last_run(node: ServerProcess) -> None:
+    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "reruns"},
+                "spec": {"containers": [{
+                    "name": "c", "image": "busybox",
+                    "command": ["sh", "-c", "echo run-$(cat /proc/sys/kernel/random/uuid); "
+                                "sleep 2; exit 1"]}]}}
+    ok(node.kubectl("apply", "-f", "-", input=json.dumps(manifest)))
+    assert wait_for(lambda: pod(node, "reruns")["status"].get("containerStatuses", [{}])[0]
+                    .get("restartCount", 0) >= 1, 60)
+    assert wait_for(lambda: node.kubectl("logs", "reruns").stdout.startswith("run-"), 30)
+    previous = ok(node.kubectl("logs", "reruns", "--previous")).strip()
+    current = ok(node.kubectl("logs", "reruns")).strip()
+    assert previous.startswith("run-") and current.startswith("run-")
+    assert previous != current  # two runs, two different ids
