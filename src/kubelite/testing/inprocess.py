@@ -1,33 +1,53 @@
-"""An in-process API server (memory store, plain HTTP on loopback) and a client for it.
+"""An in-process API server (memory store by default, plain HTTP on loopback), with a
+raw aiohttp session and API clients for it.
 
-For integration tests of the client, scheduler and kubelet without subprocesses:
-``async with InProcessAPI(tmp_path) as api: client = api.client()``.
+For integration tests without subprocesses: ``async with InProcessAPI(tmp_path) as api:``
+then ``api.http`` (requests with the admin token) or ``api.client()`` (a kubelite client).
 """
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
+
+import aiohttp
 
 from kubelite.apiserver.app import APIServer, ServingConfig
 from kubelite.apiserver.auth import TokenFile
 from kubelite.client.config import ClientConfig
 from kubelite.client.rest import ApiClient
+from kubelite.storage.interface import Store
 from kubelite.testing.memory_store import MemoryStore
 
 TOKEN = "test-admin-token"
 
 
 class InProcessAPI:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, store: Store | None = None) -> None:
         tokens = TokenFile(workdir / "tokens.csv")
         tokens.add(TOKEN, "admin", "", ["system:masters"])
-        self.store = MemoryStore()
+        self.store: Store = store or MemoryStore()
         self.server = APIServer(self.store, tokens, ServingConfig("127.0.0.1", 0, None))
         self._clients: list[ApiClient] = []
+        self._http: aiohttp.ClientSession | None = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url()
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """An aiohttp session on the server, authenticated as the admin."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession(
+                base_url=self.url, headers={"Authorization": f"Bearer {TOKEN}"})
+        return self._http
 
     def client(self) -> ApiClient:
-        c = ApiClient(ClientConfig(self.server.url(), None, TOKEN))
+        c = ApiClient(ClientConfig(self.url, None, TOKEN))
         self._clients.append(c)
         return c
 
@@ -40,5 +60,15 @@ class InProcessAPI:
                         tb: TracebackType | None) -> None:
         for c in self._clients:
             await c.close()
+        if self._http is not None:
+            await self._http.close()
         await self.server.stop()
         await self.store.close()
+
+
+@asynccontextmanager
+async def in_process_api(store: Store | None = None) -> AsyncIterator[InProcessAPI]:
+    """:class:`InProcessAPI` in a temporary folder of its own."""
+    with tempfile.TemporaryDirectory() as d:
+        async with InProcessAPI(Path(d), store) as api:
+            yield api

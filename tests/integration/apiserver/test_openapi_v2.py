@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubelite.testing.apiserver import in_process_api
+from kubelite.testing.inprocess import in_process_api
 
 
 def _refs(node: Any) -> list[str]:

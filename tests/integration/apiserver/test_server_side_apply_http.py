@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kubelite.testing.apiserver import in_process_api
+from kubelite.testing.inprocess import in_process_api
 
 CMS = "/api/v1/namespaces/default/configmaps"
 APPLY = {"Content-Type": "application/apply-patch+yaml"}

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from kubelite.storage.watchcache import WatchCache
-from kubelite.testing.apiserver import in_process_api
+from kubelite.testing.inprocess import in_process_api
 from kubelite.testing.memory_store import MemoryStore
 
 CMS = "/api/v1/namespaces/default/configmaps"
