@@ -3,8 +3,7 @@ store, FakeRuntime, FakeImageService. What a user sees through the API."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from kubelite.scheduler.scheduler import Scheduler
 from kubelite.testing.fake_images import FakeImageService
 from kubelite.testing.fake_runtime import FakeRuntime
 from kubelite.testing.inprocess import InProcessAPI
+from kubelite.testing.waiting import eventually
 
 JSON = dict[str, Any]
 NODE = "node1"
@@ -56,19 +56,6 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
             await manager.stop()
             await kubelet.stop()
 
-
-async def eventually(fn: Callable[[], Any], timeout: float = 10.0) -> Any:  # noqa: ASYNC109
-    deadline = asyncio.get_running_loop().time() + timeout
-    last: Any = None
-    while asyncio.get_running_loop().time() < deadline:
-        try:
-            last = await fn()
-            if last:
-                return last
-        except (AssertionError, KeyError, StatusError):
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"condition not reached; last value {last!r}")
 
 
 def deployment(name: str, replicas: int = 1, image: str = "busybox", **spec: Any) -> JSON:

@@ -23,6 +23,7 @@ from kubelite.testing.fake_clock import FakeClock
 from kubelite.testing.fake_images import FakeImageService
 from kubelite.testing.fake_runtime import FakeRuntime
 from kubelite.testing.inprocess import InProcessAPI
+from kubelite.testing.waiting import eventually
 
 JSON = dict[str, Any]
 NODE = "node1"
@@ -86,19 +87,6 @@ def pod(name: str, *containers: JSON, init: list[JSON] | None = None,
     return {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": "default"}, "spec": s}
 
-
-async def eventually(fn: Callable[[], Any], timeout: float = 5.0) -> Any:  # noqa: ASYNC109
-    deadline = asyncio.get_running_loop().time() + timeout
-    last: Any = None
-    while asyncio.get_running_loop().time() < deadline:
-        try:
-            last = await fn()
-            if last:
-                return last
-        except (AssertionError, KeyError, StatusError):
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"condition not reached; last value {last!r}")
 
 
 async def get_pod(c: Cluster, name: str) -> JSON:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kubelite.api.errors import StatusError
 from kubelite.client.resources import EVENTS, PODS
 from kubelite.client.rest import ApiClient
 from kubelite.kubelet.config import KubeletConfig
@@ -19,6 +17,7 @@ from kubelite.scheduler.scheduler import Scheduler
 from kubelite.testing.fake_images import FakeImageService
 from kubelite.testing.fake_runtime import FakeRuntime
 from kubelite.testing.inprocess import InProcessAPI
+from kubelite.testing.waiting import eventually
 
 JSON = dict[str, Any]
 
@@ -61,20 +60,6 @@ def pod(name: str, **container: Any) -> JSON:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
             "spec": {"containers": [{"name": "c", "image": "busybox", **container}]}}
 
-
-async def eventually(fn: Callable[[], Any], timeout: float = 8.0) -> Any:  # noqa: ASYNC109
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    last: Any = None
-    while loop.time() < deadline:
-        try:
-            last = await fn()
-            if last:
-                return last
-        except (AssertionError, KeyError, IndexError, StatusError):
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"condition not reached; last value {last!r}")
 
 
 async def status(e: Env, name: str) -> JSON:
