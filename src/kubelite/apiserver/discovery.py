@@ -17,7 +17,6 @@ from kubelite.api import scheme
 
 JSON = dict[str, Any]
 AGGREGATED_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-AGGREGATED_V2BETA1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
 
 VERSION = {
     "major": "1",
@@ -149,25 +148,22 @@ class Discovery:
         }
 
     @staticmethod
-    def _wants_aggregated(request: web.Request) -> str | None:
-        accept = request.headers.get("Accept", "")
-        if "as=APIGroupDiscoveryList" not in accept:
-            return None
-        for part in accept.split(","):
-            if "as=APIGroupDiscoveryList" in part and "g=apidiscovery.k8s.io" in part:
-                if "v=v2beta1" in part and "v=v2;" not in part and not part.endswith("v=v2"):
-                    continue
-                return AGGREGATED_V2
-        return None
+    def _wants_aggregated(request: web.Request) -> bool:
+        """Whether Accept names the aggregated v2 form (the only one served)."""
+        for part in request.headers.get("Accept", "").split(","):
+            params = dict(p.strip().partition("=")[::2] for p in part.split(";")[1:])
+            if (params.get("as") == "APIGroupDiscoveryList"
+                    and params.get("g") == "apidiscovery.k8s.io" and params.get("v") == "v2"):
+                return True
+        return False
 
     def _respond(self, request: web.Request, agg: bytes, legacy: bytes, tag: str) -> web.Response:
-        ctype = self._wants_aggregated(request)
         headers = {"Vary": "Accept"}
-        if ctype:
+        if self._wants_aggregated(request):
             headers["Etag"] = self._etags[tag]
             if request.headers.get("If-None-Match") == self._etags[tag]:
                 return web.Response(status=304, headers=headers)
-            return web.Response(body=agg, headers={**headers, "Content-Type": ctype})
+            return web.Response(body=agg, headers={**headers, "Content-Type": AGGREGATED_V2})
         return web.Response(body=legacy, content_type="application/json", headers=headers)
 
     async def api(self, request: web.Request) -> web.Response:

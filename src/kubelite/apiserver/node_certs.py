@@ -12,6 +12,7 @@ import ipaddress
 from aiohttp import web
 
 from kubelite.api import errors
+from kubelite.api.names import is_dns1123_subdomain
 from kubelite.apiserver import codec
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.pki import PKI, issue_serving_cert
@@ -22,13 +23,14 @@ _NODE_GROUPS = frozenset({"system:nodes", "system:masters"})
 
 
 def _valid_host(value: object) -> bool:
-    if not isinstance(value, str) or not value or len(value) > 253:
+    """An IP address or a DNS-1123 subdomain (what a node name or address may be)."""
+    if not isinstance(value, str) or not value:
         return False
     try:
         ipaddress.ip_address(value)
         return True
     except ValueError:
-        return all(part.isalnum() or "-" in part for part in value.split(".") if part)
+        return not is_dns1123_subdomain(value)
 
 
 def add_routes(app: web.Application, pki: PKI) -> None:
