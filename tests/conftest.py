@@ -1,5 +1,6 @@
-"""Shared fixtures: a real kubelite server process, the real kubectl, and (as a plugin)
-the local test-image registry (``image_registry``)."""
+"""Shared fixtures: a real kubelite server process, the real kubectl, and (as plugins)
+the local test-image registry (``image_registry``) and the guard that fails a run in which
+the e2e tier was skipped on a machine that can run it (``kubelite.testing.e2e_guard``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from kubelite.testing.server_process import ServerProcess
 
-pytest_plugins = ["kubelite.testing.images_fixture"]
+pytest_plugins = ["kubelite.testing.images_fixture", "kubelite.testing.e2e_guard"]
 
 
 @pytest.fixture(scope="module")

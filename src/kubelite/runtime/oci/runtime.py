@@ -711,7 +711,7 @@ class OciRuntime:
         self._running(container_id)
         session: ExecSession = await start_exec(
             self._runc_cmd("exec", container_id, *cmd),
-            tty=tty, stdin=stdin, stdout=stdout, stderr=stderr, sock_dir=self._sockets,
+            tty=tty, stdin=stdin, stdout=stdout, stderr=stderr,
         )
         return session
 
