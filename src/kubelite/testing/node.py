@@ -38,4 +38,4 @@ def running_node(data_dir: Path, registries: Path, cidr: str | None = None,
     try:
         yield proc
     finally:
-        proc.stop()
+        proc.close()

@@ -8,8 +8,8 @@ A server with its kubelet (``disable_agent=False``) lives beside the machine's o
 ``kubelite server`` and other test runs: unless ``extra_args`` say otherwise it gets its
 own kubelet config (static pods from ``<data dir>/manifests``), a free kubelet port, a free
 pod range and service range (:func:`kubelite.testing.isolation.free_cidr`) and its own
-bridge; its netns prefix, cgroups and CNI state follow from its data dir. :meth:`stop`
-then runs ``kubelite killall`` on the data dir and checks that no container process,
+bridge; its netns prefix, cgroups and CNI state follow from its data dir. :meth:`close`
+stops it, runs ``kubelite killall`` on the data dir and checks that no container process,
 network namespace, bridge or mount of it is left (:class:`LeftBehind` if one is).
 """
 
@@ -123,16 +123,22 @@ class ServerProcess:
         return "".join(self.output)
 
     def stop(self, timeout: float = 15.0) -> int:
-        """SIGTERM (SIGKILL after ``timeout``); with a kubelet, then :meth:`cleanup`."""
-        code = 0
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                code = self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                code = self.proc.wait()
-            self.proc = None
+        """SIGTERM (SIGKILL after ``timeout``); containers keep running (a restart adopts
+        them). Fixtures end a node with :meth:`close`."""
+        if self.proc is None:
+            return 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.proc = None
+        return code
+
+    def close(self) -> int:
+        """:meth:`stop`, then, with a kubelet, :meth:`cleanup`: for fixture teardown."""
+        code = self.stop()
         if not self.disable_agent:
             self.cleanup()
         return code

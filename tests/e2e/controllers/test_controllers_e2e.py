@@ -80,7 +80,7 @@ def node(tmp_path_factory: pytest.TempPathFactory,
         assert wait_for(lambda: " Ready " in proc.kubectl("get", "nodes").stdout, 30)
         yield proc
     finally:
-        proc.stop()  # also kills its containers and checks nothing is left
+        proc.close()  # stop, kill its containers, check nothing is left
 
 
 def _json(node: ServerProcess, *args: str) -> Any:

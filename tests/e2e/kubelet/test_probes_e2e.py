@@ -110,7 +110,7 @@ def node(tmp_path_factory: pytest.TempPathFactory,
         assert r.returncode == 0, r.stderr
         yield proc
     finally:
-        proc.stop()  # also kills its containers and checks nothing is left
+        proc.close()  # stop, kill its containers, check nothing is left
 
 
 def pod(node: ServerProcess, name: str) -> dict[str, Any]:
