@@ -77,3 +77,20 @@ def test_the_network_settings_are_recorded_for_killall(tmp_path: Path) -> None:
     assert BridgeNetworkConfig.recorded(str(tmp_path)) == config
     (tmp_path / "network.json").write_text("not json")
     assert BridgeNetworkConfig.recorded(str(tmp_path)) is None
+
+
+def test_the_server_takes_the_flags_and_refuses_overlapping_ranges(tmp_path: Path) -> None:
+    from kubelite.cli.main import build_parser, main
+
+    args = build_parser().parse_args(["server", "--bridge-name", "kltest9",
+                                      "--cluster-cidr", "10.160.0.0/16",
+                                      "--service-cidr", "10.161.0.0/16"])
+    assert (args.bridge_name, args.cluster_cidr, args.service_cidr) == (
+        "kltest9", "10.160.0.0/16", "10.161.0.0/16")
+    defaults = build_parser().parse_args(["server"])
+    assert (defaults.bridge_name, defaults.cluster_cidr, defaults.service_cidr) == (
+        None, "10.42.0.0/16", "10.43.0.0/16")
+    with pytest.raises(SystemExit, match="overlap"):
+        main(["server", "--data-dir", str(tmp_path / "d"), "--cluster-cidr", "10.42.0.0/16",
+              "--service-cidr", "10.42.0.0/24"])
+    assert not (tmp_path / "d").exists()  # refused before anything was made
