@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kubelite.testing.busybox import build_rootfs
 from kubelite.testing.server_process import ServerProcess
 
 pytest_plugins = ["kubelite.testing.images_fixture", "kubelite.testing.e2e_guard"]
@@ -24,3 +25,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc = ServerProcess(data_dir).start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A root filesystem with a static busybox and its applet links in /bin (the runtime
+    tests' image)."""
+    root = build_rootfs(tmp_path_factory.mktemp("busybox") / "rootfs")
+    if root is None:
+        pytest.skip("busybox-static is not available")
+    return root

@@ -24,7 +24,6 @@ from kubelite.runtime.oci.linux import mount_points_under
 from kubelite.runtime.protocol import (
     ImageSpec,
 )
-from kubelite.testing.busybox import build_rootfs
 from kubelite.testing.isolation import free_cidr, interface_name
 from kubelite.testing.runtime_contract import (
     IMAGE_ID,
@@ -42,14 +41,6 @@ def _oci_missing() -> str:
         if shutil.which(tool) is None:
             return f"needs {tool}"
     return ""
-
-
-@pytest.fixture(scope="session")
-def contract_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = build_rootfs(tmp_path_factory.mktemp("contract-busybox") / "rootfs")
-    if root is None:
-        pytest.skip("busybox-static is not available")
-    return root
 
 
 class OciNetwork:
@@ -86,7 +77,7 @@ async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     if missing:
         pytest.skip(missing)
     net: OciNetwork = request.getfixturevalue("oci_network")
-    rootfs: Path = request.getfixturevalue("contract_rootfs")
+    rootfs: Path = request.getfixturevalue("busybox_rootfs")
     cgroup_root = f"kubelite-contract-{os.getpid()}"
     rt = OciRuntime(str(tmp_path / "rt"), net.cni, cgroup_root=cgroup_root)
     image = ImageSpec(ref=IMAGE_REF, layers=(str(rootfs),), cmd=("sh",), image_id=IMAGE_ID)

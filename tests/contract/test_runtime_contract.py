@@ -19,6 +19,7 @@ from kubelite.runtime.protocol import (
     ImageSpec,
     InvalidStateError,
     NotFoundError,
+    PodSandboxConfig,
     SandboxNotFound,
     SandboxState,
 )
@@ -35,6 +36,13 @@ async def exited(h: Harness, cid: str) -> ContainerStatus:
 
 
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)")
+
+
+async def running_pod(h: Harness, name: str) -> tuple[PodSandboxConfig, str, str]:
+    """A sandbox with one container that runs until stopped: (config, sandbox, container)."""
+    sc = h.sandbox_config(name)
+    sid = await h.runtime.run_pod_sandbox(sc)
+    return sc, sid, await h.start(sid, sc, "long")
 
 
 def log_lines(st: ContainerStatus) -> list[tuple[str, str, str]]:
@@ -179,9 +187,7 @@ async def test_logs_are_cri_lines_and_outlive_the_container(harness: Harness) ->
 
 async def test_exec_sync_returns_code_and_streams(harness: Harness) -> None:
     rt = harness.runtime
-    sc = harness.sandbox_config("exec")
-    sid = await rt.run_pod_sandbox(sc)
-    cid = await harness.start(sid, sc, "c")
+    _, sid, cid = await running_pod(harness, "exec")
     argv = harness.exec_argv(b"hello\n", b"bad\n", 5)
     assert await rt.exec_sync(cid, argv, timeout=10) == (5, b"hello\n", b"bad\n")
     assert await rt.exec_sync(cid, harness.exec_argv(b"", b"", 0), timeout=10) == (
@@ -235,9 +241,7 @@ async def test_list_containers_by_sandbox_state_and_labels(harness: Harness) -> 
 
 async def test_stopping_the_sandbox_kills_its_containers(harness: Harness) -> None:
     rt = harness.runtime
-    sc = harness.sandbox_config("stopall")
-    sid = await rt.run_pod_sandbox(sc)
-    cid = await harness.start(sid, sc, "long")
+    sc, sid, cid = await running_pod(harness, "stopall")
     await rt.stop_pod_sandbox(sid)
     st = await rt.container_status(cid)
     assert (st.state, st.exit_code, st.reason) == (ContainerState.EXITED, 137, "Error")
@@ -250,9 +254,7 @@ async def test_stopping_the_sandbox_kills_its_containers(harness: Harness) -> No
 
 async def test_removing_a_running_container_kills_it(harness: Harness) -> None:
     rt = harness.runtime
-    sc = harness.sandbox_config("rmrun")
-    sid = await rt.run_pod_sandbox(sc)
-    cid = await harness.start(sid, sc, "long")
+    _, sid, cid = await running_pod(harness, "rmrun")
     await rt.remove_container(cid)
     with pytest.raises(ContainerNotFound):
         await rt.container_status(cid)

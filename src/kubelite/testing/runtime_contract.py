@@ -53,8 +53,12 @@ class Harness:
                     out: Sequence[str] = (), err: Sequence[str] = (),
                     exit_code: int | None = None, **kw: object) -> str:
         """Create and start a container that prints ``out`` then ``err`` lines and exits
-        with ``exit_code`` (None: keeps running until stopped)."""
-        raise NotImplementedError
+        with ``exit_code`` (None: keeps running until stopped). A real runtime runs the
+        script; a fake one is told what it would do (:class:`FakeHarness`)."""
+        cfg = self.container_config(name, _script(out, err, exit_code), **kw)
+        cid = await self.runtime.create_container(sandbox_id, cfg, sc)
+        await self.runtime.start_container(cid)
+        return cid
 
     def exec_argv(self, out: bytes, err: bytes, code: int) -> list[str]:
         """A command that writes ``out`` and ``err`` and exits with ``code``."""
@@ -85,9 +89,8 @@ class FakeHarness(Harness):
     async def start(self, sandbox_id: str, sc: PodSandboxConfig, name: str, *,
                     out: Sequence[str] = (), err: Sequence[str] = (),
                     exit_code: int | None = None, **kw: object) -> str:
-        cfg = self.container_config(name, _script(out, err, exit_code), **kw)
-        cid = await self.runtime.create_container(sandbox_id, cfg, sc)
-        await self.runtime.start_container(cid)
+        cid = await super().start(sandbox_id, sc, name, out=out, err=err,
+                                  exit_code=exit_code, **kw)
         if out:
             self.fake.write_log(cid, "\n".join(out), "stdout")
         if err:
@@ -103,12 +106,6 @@ class FakeHarness(Harness):
 
 
 class OciHarness(Harness):
-    kind = "oci"
+    """``OciRuntime``: the scripts run in busybox under runc."""
 
-    async def start(self, sandbox_id: str, sc: PodSandboxConfig, name: str, *,
-                    out: Sequence[str] = (), err: Sequence[str] = (),
-                    exit_code: int | None = None, **kw: object) -> str:
-        cfg = self.container_config(name, _script(out, err, exit_code), **kw)
-        cid = await self.runtime.create_container(sandbox_id, cfg, sc)
-        await self.runtime.start_container(cid)
-        return cid
+    kind = "oci"

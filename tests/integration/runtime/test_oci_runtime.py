@@ -34,7 +34,6 @@ from kubelite.runtime.protocol import (
     Resources,
     SandboxState,
 )
-from kubelite.testing.busybox import build_rootfs
 from kubelite.testing.isolation import free_cidr, interface_name
 
 pytestmark = [
@@ -50,15 +49,6 @@ BRIDGE = interface_name("kltest", str(os.getpid()))
 SUBNET = free_cidr(24)
 NETNS_PREFIX = f"kltest-{os.getpid()}-"
 CGROUP_ROOT = f"kubelite-test-{os.getpid()}"
-
-
-@pytest.fixture(scope="session")
-def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A root filesystem with a static busybox and its applet links in /bin."""
-    root = build_rootfs(tmp_path_factory.mktemp("busybox") / "rootfs")
-    if root is None:
-        pytest.skip("busybox-static is not available")
-    return root
 
 
 @pytest.fixture(scope="module")
