@@ -24,6 +24,7 @@ from pathlib import Path
 
 from kubelite.apiserver import join_token
 from kubelite.apiserver.node_certs import CACERTS_PATH, SERVING_KUBELET_PATH
+from kubelite.cli.netflags import cidr, interface_name
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
 from kubelite.images.service import ImageService, import_folder
@@ -48,8 +49,11 @@ def add_kubelet_flags(p: argparse.ArgumentParser) -> None:
                         "(default %(default)s)")
     p.add_argument("--kubelet-port", type=int, default=10250,
                    help="kubelet HTTPS port (default %(default)s)")
-    p.add_argument("--cluster-cidr", default="10.42.0.0/16",
+    p.add_argument("--cluster-cidr", default="10.42.0.0/16", type=cidr,
                    help="pod network; each node gets a /24 (default %(default)s)")
+    p.add_argument("--bridge-name", default=None, type=interface_name,
+                   help="Linux bridge of the pod network (default kubelite0; kl<hash> for "
+                        "a non-default --data-dir)")
     p.add_argument("--registries", type=Path, default=DEFAULT_REGISTRIES,
                    help="registries.yaml with mirrors and credentials, k3s format "
                         "(default %(default)s, if present)")
@@ -77,9 +81,14 @@ def _suffix(data_dir: Path) -> str:
     return hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:8]
 
 
-def network_config(data_dir: Path, pod_cidr: str) -> BridgeNetworkConfig:
+def network_config(data_dir: Path, pod_cidr: str, bridge: str | None = None
+                   ) -> BridgeNetworkConfig:
+    """The node's pod network; a non-default data dir gets its own bridge, CNI network
+    name and netns prefix, so that two installations never claim each other's."""
     sfx = _suffix(data_dir)
-    return BridgeNetworkConfig(subnet=pod_cidr, bridge=f"kl{sfx}" if sfx else "kubelite0",
+    return BridgeNetworkConfig(subnet=pod_cidr,
+                               bridge=bridge or (f"kl{sfx}" if sfx else "kubelite0"),
+                               name=f"kubelite-{sfx}" if sfx else "kubelite",
                                netns_prefix=f"kubelite-{sfx}-" if sfx else "kubelite-")
 
 
@@ -116,7 +125,8 @@ async def start_agent(args: argparse.Namespace, client: ApiClient, *,
     config = load_or_create(args.kubelet_config)
     config.port = args.kubelet_port
     pod_cidr = node_pod_cidr(args.cluster_cidr, node_name, server_node)
-    network = CniNetwork(str(agent_dir / "cni"), network_config(data_dir, pod_cidr))
+    network = CniNetwork(str(agent_dir / "cni"),
+                         network_config(data_dir, pod_cidr, args.bridge_name))
     runtime = OciRuntime(str(agent_dir / "runtime"), network, cgroup_root=cgroup_root(data_dir))
     images = ImageService(agent_dir, args.registries)
     await images.start()

@@ -1,5 +1,9 @@
 """``kubelite killall``: stop every container of a data dir and remove its mounts,
-network namespaces, CNI attachments, bridge and cgroups (as k3s-killall.sh does)."""
+network namespaces, CNI attachments, bridge and cgroups (as k3s-killall.sh does).
+
+The network is the one the data dir's kubelet recorded (``agent/cni/network.json``: its
+bridge, subnet and netns prefix), so only that installation's objects are removed; a data
+dir without the record falls back to the names its path implies."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import asyncio
 from pathlib import Path
 
 from kubelite.cli.agent import DEFAULT_DATA_DIR, network_config
-from kubelite.network.cni import CniNetwork
+from kubelite.network.cni import BridgeNetworkConfig, CniNetwork
 from kubelite.runtime.oci import killall, linux
 
 
@@ -26,7 +30,9 @@ async def _killall(data_dir: Path, cluster_cidr: str) -> int:
     network = None
     if cni_dir.exists():
         try:
-            network = CniNetwork(str(cni_dir), network_config(data_dir, cluster_cidr))
+            config = (BridgeNetworkConfig.recorded(str(cni_dir))
+                      or network_config(data_dir, cluster_cidr))
+            network = CniNetwork(str(cni_dir), config)
         except Exception:  # no CNI plugins: nothing of ours can be attached
             network = None
     killed = await killall(str(agent / "runtime"), network)

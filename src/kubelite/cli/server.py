@@ -24,6 +24,7 @@ from kubelite.apiserver.codec import ProtobufSchemas
 from kubelite.apiserver.discovery import VERSION
 from kubelite.apiserver.pki import ensure_pki, new_token
 from kubelite.cli.agent import Agent, add_kubelet_flags, start_agent
+from kubelite.cli.netflags import check_cidrs, cidr
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.manager import ControllerManager
@@ -56,6 +57,8 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "garbage collector)")
     p.add_argument("--disable-agent", action="store_true",
                    help="run the control plane only, no kubelet on this machine")
+    p.add_argument("--service-cidr", default="10.43.0.0/16", type=cidr,
+                   help="Service cluster IPs, apart from --cluster-cidr (default %(default)s)")
     p.add_argument("--debug", action="store_true", help="log at debug level")
     add_kubelet_flags(p)
     p.set_defaults(func=run)
@@ -84,6 +87,7 @@ def _node_token(data_dir: Path, given: str | None, tokens: TokenFile, ca_pem: by
 
 
 async def serve(args: argparse.Namespace) -> int:
+    check_cidrs(args.cluster_cidr, args.service_cidr)
     data_dir: Path = args.data_dir
     server_dir = data_dir / "server"
     server_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

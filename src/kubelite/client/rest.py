@@ -18,7 +18,7 @@ import orjson
 
 from kubelite.api import scheme
 from kubelite.api.errors import StatusError
-from kubelite.client.config import ClientConfig, load_kubeconfig
+from kubelite.client.config import ClientConfig
 from kubelite.client.errors import ConnectionFailed
 
 JSON = dict[str, Any]
@@ -72,10 +72,6 @@ class ApiClient:
             headers["Authorization"] = f"Bearer {config.token}"
         self._headers = headers
         self._session: aiohttp.ClientSession | None = None
-
-    @classmethod
-    def from_kubeconfig(cls, path: str, *, user_agent: str = "kubelite") -> ApiClient:
-        return cls(load_kubeconfig(path), user_agent=user_agent)
 
     @property
     def session(self) -> aiohttp.ClientSession:

@@ -4,7 +4,9 @@
 It executes the plugin binaries itself (CNI spec 1.0: JSON config on stdin, ``CNI_*``
 environment, result or error JSON on stdout) and keeps each ADD result in its state
 directory so that DEL gets ``prevResult`` and a later process can tear down what an
-earlier one set up.
+earlier one set up. The network's own settings (subnet, bridge, netns prefix) are kept
+there too (``network.json``), so that ``kubelite killall`` removes exactly this network's
+bridge and namespaces, whatever flags the server ran with.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import os
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from kubelite.network import netns
@@ -23,6 +25,7 @@ from kubelite.network.proc import run
 
 CNI_VERSION = "1.0.0"
 DEFAULT_PLUGIN_DIRS = ("/usr/lib/cni", "/opt/cni/bin")
+SETTINGS_FILE = "network.json"
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,25 @@ class BridgeNetworkConfig:
     hairpin_mode: bool = True
     ip_masq: bool = True
     netns_prefix: str = "kubelite-"
+
+    @classmethod
+    def recorded(cls, state_dir: str) -> BridgeNetworkConfig | None:
+        """The settings a :class:`CniNetwork` over ``state_dir`` last ran with, if any."""
+        try:
+            with open(os.path.join(state_dir, SETTINGS_FILE)) as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            return None
+        known = {f.name for f in fields(cls)}
+        if not isinstance(doc, dict):
+            return None
+        return cls(**{k: v for k, v in doc.items() if k in known})
+
+    def record(self, state_dir: str) -> None:
+        path = os.path.join(state_dir, SETTINGS_FILE)
+        with open(path + ".tmp", "w") as f:
+            json.dump(asdict(self), f)
+        os.replace(path + ".tmp", path)
 
     def conflist(self, ipam_dir: str) -> dict[str, Any]:
         net = ipaddress.ip_network(self.subnet)
@@ -73,7 +95,7 @@ class CniNetwork:
     """Pod network namespaces attached to one bridge.
 
     State (``state_dir``): ``ipam/`` (host-local leases), ``results/<sandbox id>.json``
-    (the ADD result and the arguments needed for DEL).
+    (the ADD result and the arguments needed for DEL), ``network.json`` (its config).
     """
 
     def __init__(
@@ -89,6 +111,7 @@ class CniNetwork:
         self._ipam = os.path.join(state_dir, "ipam")
         os.makedirs(self._results, exist_ok=True)
         os.makedirs(self._ipam, exist_ok=True)
+        self.config.record(state_dir)
 
     # ------------------------------------------------------------ namespaces
 

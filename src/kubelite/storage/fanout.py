@@ -69,11 +69,6 @@ class Watcher:
         self.closed = False
         self.overflowed = False
 
-    @property
-    def last_revision(self) -> int:
-        """The revision of the last event yielded (or the starting revision)."""
-        return self._last
-
     def push(self, event: Event) -> None:
         """Queue a live event (the hub calls this); overflow when the queue is full."""
         if self._ended:

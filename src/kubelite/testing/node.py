@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
 
-import kubelite
 from kubelite.testing.server_process import ServerProcess
 
 
@@ -21,9 +17,11 @@ class MissingTool(RuntimeError):
 
 
 @contextmanager
-def running_node(data_dir: Path, registries: Path, cidr: str,
+def running_node(data_dir: Path, registries: Path, cidr: str | None = None,
                  node_name: str = "e2e-node") -> Iterator[ServerProcess]:
-    """``kubelite server`` with its kubelet; every container and mount removed after."""
+    """``kubelite server`` with its kubelet, static pods from ``data_dir/manifests``
+    (checked every 200 ms) and, unless ``cidr`` is given, a free pod range; isolated from
+    the machine's own server and cleaned up after (see :class:`ServerProcess`)."""
     for tool in ("kubectl", "runc", "conmon"):
         if shutil.which(tool) is None:
             raise MissingTool(f"{tool} is not installed")
@@ -35,18 +33,9 @@ def running_node(data_dir: Path, registries: Path, cidr: str,
         "staticPodPath": str(manifests), "fileCheckFrequency": "200ms"}))
     proc = ServerProcess(data_dir, disable_agent=False, extra_args=[
         "--node-name", node_name, "--kubelet-config", str(config),
-        "--cluster-cidr", cidr, "--registries", str(registries),
-        "--kubelet-port", "0"]).start(timeout=60)
+        "--registries", str(registries), *(["--cluster-cidr", cidr] if cidr else [])])
+    proc.start(timeout=60)
     try:
         yield proc
     finally:
-        proc.stop()
-        first_24 = cidr.rsplit(".", 2)[0] + ".0.0/24"
-        r = subprocess.run([sys.executable, "-m", "kubelite.cli.main", "killall", "--data-dir",
-                            str(data_dir), "--cluster-cidr", first_24],
-                           capture_output=True, text=True, check=False,
-                           env={**os.environ,
-                                "PYTHONPATH": str(Path(kubelite.__file__).parents[1])})
-        assert r.returncode == 0, r.stderr
-
-
+        proc.close()

@@ -2,25 +2,21 @@
 runc, driven by the real kubectl: rollout status, scale, image change, undo, restart,
 cascading deletion.
 
-Images come from the local test registry. The pod network is 10.78.0.0/16, apart from
-the other e2e modules' subnets.
+Images come from the local test registry. The node has its own pod range, bridge and
+kubelet config (see ServerProcess), apart from the machine's server and other modules.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-import kubelite
 from kubelite.testing.registry import TestRegistry
 from kubelite.testing.server_process import ServerProcess, wait_for
 
@@ -76,24 +72,15 @@ def node(tmp_path_factory: pytest.TempPathFactory,
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed")
     data_dir: Path = tmp_path_factory.mktemp("kubelite-ctrl")
-    config = data_dir / "kubelet-config.yaml"
-    config.write_text(yaml.safe_dump({
-        "apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration"}))
+    # its own kubelet config (no static pods from the host's /etc/kubernetes/manifests)
     proc = ServerProcess(data_dir, disable_agent=False, extra_args=[
-        "--node-name", "ctrl-node", "--kubelet-config", str(config),
-        "--cluster-cidr", "10.78.0.0/16", "--registries", str(image_registry.registries_yaml),
-        "--kubelet-port", "0"]).start(timeout=60)
+        "--node-name", "ctrl-node", "--registries", str(image_registry.registries_yaml),
+    ]).start(timeout=60)
     try:
         assert wait_for(lambda: " Ready " in proc.kubectl("get", "nodes").stdout, 30)
         yield proc
     finally:
-        proc.stop()
-        r = subprocess.run([sys.executable, "-m", "kubelite.cli.main", "killall", "--data-dir",
-                            str(data_dir), "--cluster-cidr", "10.78.0.0/24"],
-                           capture_output=True, text=True, check=False,
-                           env={**os.environ,
-                                "PYTHONPATH": str(Path(kubelite.__file__).parents[1])})
-        assert r.returncode == 0, r.stderr
+        proc.close()  # stop, kill its containers, check nothing is left
 
 
 def _json(node: ServerProcess, *args: str) -> Any:

@@ -1,5 +1,6 @@
 """The node fixture: ``kubelite server`` with its kubelet on real runc, images from the
-local test registry, pod network 10.77.0.0/16 (apart from the runtime tests' subnets)."""
+local test registry, a free pod range and its own bridge (apart from the machine's server
+and other test runs)."""
 
 from __future__ import annotations
 
@@ -17,5 +18,5 @@ def node(tmp_path_factory: pytest.TempPathFactory,
          image_registry: TestRegistry) -> Iterator[ServerProcess]:
     """A node whose images come from the local test registry (docker.io, gcr.io mirrored)."""
     with running_node(tmp_path_factory.mktemp("kubelite-node"),
-                      image_registry.registries_yaml, "10.77.0.0/16") as proc:
+                      image_registry.registries_yaml) as proc:
         yield proc

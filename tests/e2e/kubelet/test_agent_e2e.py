@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import signal
@@ -14,8 +15,9 @@ import pytest
 import yaml
 
 import kubelite
+from kubelite.testing.isolation import free_cidr
 from kubelite.testing.registry import TestRegistry
-from kubelite.testing.server_process import ServerProcess, wait_for
+from kubelite.testing.server_process import ServerProcess, leftovers, wait_for
 
 pytestmark = pytest.mark.root
 
@@ -30,6 +32,7 @@ def test_agent_joins_and_runs_a_pod(tmp_path: Path, image_registry: TestRegistry
     config.write_text(yaml.safe_dump({"kind": "KubeletConfiguration", "staticPodPath": ""}))
     token = (tmp_path / "server" / "server" / "node-token").read_text().strip()
     assert token.startswith("K10") and "::server:" in token
+    cidr = free_cidr(16)  # apart from the machine's server and other test runs
     env = {**os.environ, "PYTHONPATH": str(Path(kubelite.__file__).parents[1]),
            "PYTHONUNBUFFERED": "1"}
     agent = subprocess.Popen(
@@ -37,7 +40,7 @@ def test_agent_joins_and_runs_a_pod(tmp_path: Path, image_registry: TestRegistry
          # the node-token file's content pins the server's CA (no --ca-file needed)
          "--token", token,
          "--data-dir", str(agent_dir), "--node-name", "agent1", "--kubelet-config", str(config),
-         "--cluster-cidr", "10.76.0.0/16", "--kubelet-port", "0",
+         "--cluster-cidr", cidr, "--kubelet-port", "0",
          "--registries", str(image_registry.registries_yaml)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     output: list[str] = []
@@ -50,7 +53,9 @@ def test_agent_joins_and_runs_a_pod(tmp_path: Path, image_registry: TestRegistry
         assert wait_for(lambda: server.kubectl(
             "get", "pod", "onagent", "-o", "jsonpath={.status.phase}").stdout == "Running", 60)
         out = server.kubectl("get", "pod", "onagent", "-o", "wide").stdout
-        assert "agent1" in out and "10.76." in out
+        ip = server.kubectl("get", "pod", "onagent", "-o", "jsonpath={.status.podIP}").stdout
+        assert "agent1" in out and ip in out
+        assert ipaddress.ip_address(ip) in ipaddress.ip_network(cidr)
         lease = server.kubectl("get", "lease", "-n", "kube-node-lease", "agent1")
         assert lease.returncode == 0
     finally:
@@ -62,3 +67,4 @@ def test_agent_joins_and_runs_a_pod(tmp_path: Path, image_registry: TestRegistry
         server.stop()
         subprocess.run([sys.executable, "-m", "kubelite.cli.main", "killall", "--data-dir",
                         str(agent_dir)], env=env, capture_output=True, check=False)
+    assert leftovers(agent_dir) == []

@@ -30,7 +30,7 @@ def test_imported_archive_runs_without_registry(tmp_path: Path,
     unreachable = tmp_path / "registries.yaml"  # every pull would fail
     unreachable.write_text(json.dumps({"mirrors": {"gcr.io": {
         "endpoint": ["http://127.0.0.1:1"]}}}))
-    with running_node(data_dir, unreachable, "10.78.0.0/16", "airgap-node") as node:
+    with running_node(data_dir, unreachable, node_name="airgap-node") as node:
         assert "imported image gcr.io/google-samples/hello-app:2.0" in node.log()
         r = node.kubectl("apply", "-f", "-", input=json.dumps(POD))
         assert r.returncode == 0, r.stderr

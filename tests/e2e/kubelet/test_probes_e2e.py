@@ -3,18 +3,15 @@
 Every pod is created when the module starts so that their probes run side by side; each
 test then reads what a user sees: `kubectl get pods` READY and RESTARTS, `kubectl wait
 --for=condition=Ready`, and the Unhealthy/Killing lines of `kubectl describe pod`.
-Pod network 10.78.0.0/16.
+Its own pod range and bridge (see ServerProcess).
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +20,6 @@ from typing import Any
 import pytest
 import yaml
 
-import kubelite
 from kubelite.api.meta_time import parse_time
 from kubelite.testing.registry import TestRegistry
 from kubelite.testing.server_process import ServerProcess, wait_for
@@ -98,7 +94,7 @@ def node(tmp_path_factory: pytest.TempPathFactory,
             pytest.skip(f"{tool} is not installed")
     data_dir: Path = tmp_path_factory.mktemp("kubelite-probes")
     proc = ServerProcess(data_dir, disable_agent=False, extra_args=[
-        "--node-name", "probe-node", "--cluster-cidr", "10.78.0.0/16",
+        "--node-name", "probe-node",
         "--registries", str(image_registry.registries_yaml), "--kubelet-port", "0"]).start(
             timeout=60)
     try:
@@ -114,13 +110,7 @@ def node(tmp_path_factory: pytest.TempPathFactory,
         assert r.returncode == 0, r.stderr
         yield proc
     finally:
-        proc.stop()
-        r = subprocess.run([sys.executable, "-m", "kubelite.cli.main", "killall", "--data-dir",
-                            str(data_dir), "--cluster-cidr", "10.78.0.0/24"],
-                           capture_output=True, text=True, check=False,
-                           env={**os.environ,
-                                "PYTHONPATH": str(Path(kubelite.__file__).parents[1])})
-        assert r.returncode == 0, r.stderr
+        proc.close()  # stop, kill its containers, check nothing is left
 
 
 def pod(node: ServerProcess, name: str) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import glob
+import ipaddress
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -34,6 +34,7 @@ from kubelite.runtime.protocol import (
     Resources,
     SandboxState,
 )
+from kubelite.testing.isolation import free_cidr, interface_name
 
 pytestmark = [
     pytest.mark.root,
@@ -43,54 +44,11 @@ pytestmark = [
     ),
 ]
 
-BRIDGE = "kltest0"
-SUBNET = "10.88.213.0/24"
-NETNS_PREFIX = "kltest-"
+# apart from a running kubelite server and from other test runs on this machine
+BRIDGE = interface_name("kltest", str(os.getpid()))
+SUBNET = free_cidr(24)
+NETNS_PREFIX = f"kltest-{os.getpid()}-"
 CGROUP_ROOT = f"kubelite-test-{os.getpid()}"
-CACHE = Path(os.environ.get("KUBELITE_TEST_CACHE", "/tmp/kubelite-test-cache"))
-
-
-def _busybox_deb() -> Path | None:
-    debs = CACHE / "debs"
-    debs.mkdir(parents=True, exist_ok=True)
-    found = sorted(debs.glob("busybox-static_*.deb"))
-    if not found:
-        subprocess.run(
-            ["apt-get", "-q", "-o", "APT::Sandbox::User=root", "download", "busybox-static"],
-            cwd=debs, capture_output=True, timeout=120,
-        )
-        found = sorted(debs.glob("busybox-static_*.deb"))
-    return found[-1] if found else None
-
-
-@pytest.fixture(scope="session")
-def busybox_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A root filesystem with a static busybox and its applet links in /bin."""
-    root = tmp_path_factory.mktemp("busybox") / "rootfs"
-    (root / "bin").mkdir(parents=True)
-    deb = _busybox_deb()
-    if deb is not None:
-        unpack = root.parent / "deb"
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(unpack)], check=True)
-        shutil.copy2(unpack / "bin" / "busybox", root / "bin" / "busybox")
-    elif os.path.exists("/bin/busybox"):
-        shutil.copy2("/bin/busybox", root / "bin" / "busybox")
-    else:
-        pytest.skip("busybox-static is not available")
-    applets = subprocess.run(
-        [str(root / "bin" / "busybox"), "--list"], capture_output=True, text=True, check=True
-    ).stdout.split()
-    for applet in applets:
-        link = root / "bin" / applet
-        if not link.exists():
-            link.symlink_to("busybox")
-    for d in ("proc", "sys", "dev", "etc", "tmp", "data"):
-        (root / d).mkdir(exist_ok=True)
-    (root / "etc" / "passwd").write_text(
-        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n"
-    )
-    (root / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
-    return root
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +160,8 @@ async def test_pod_shares_network_and_volume_reachable_from_host(
     sc = pod(tmp_path, "web")
     sid = await runtime.run_pod_sandbox(sc)
     status = await runtime.pod_sandbox_status(sid)
-    assert status.state == SandboxState.READY and status.ip.startswith("10.88.213.")
+    assert status.state == SandboxState.READY
+    assert ipaddress.ip_address(status.ip) in ipaddress.ip_network(SUBNET)
     shared = tmp_path / "empty-dir"
     vol = (Mount(str(shared), "/data"),)
     img = image(busybox_rootfs)

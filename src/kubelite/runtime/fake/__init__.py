@@ -311,7 +311,8 @@ class FakeRuntime:
                 pod_name=sb.status.name, pod_uid=sb.status.uid,
             )
             await self.network.remove_namespace(sandbox_id)
-        sb.status = replace(sb.status, state=SandboxState.NOTREADY)
+        # as OciRuntime: the namespace goes with the network, its path with it
+        sb.status = replace(sb.status, state=SandboxState.NOTREADY, netns_path="")
 
     async def remove_pod_sandbox(self, sandbox_id: str) -> None:
         self._check("remove_pod_sandbox", sandbox_id)
@@ -379,7 +380,10 @@ class FakeRuntime:
         self._check("stop_container", container_id)
         c = self._container(container_id)
         if c.status.state in (ContainerState.RUNNING, ContainerState.CREATED):
-            code = self.stop_exit_code if timeout > 0 else 137
+            # as OciRuntime: only a running process gets the stop signal (and may exit
+            # with stop_exit_code); a created one, or no grace period, is SIGKILLed
+            running = c.status.state == ContainerState.RUNNING
+            code = self.stop_exit_code if timeout > 0 and running else 137
             self._finish(c, code, exit_reason(code, False))
 
     async def remove_container(self, container_id: str) -> None:

@@ -16,12 +16,6 @@ def container_cgroup(parent: str, container_id: str) -> str:
     return "/" + "/".join(p for p in (parent.strip("/"), container_id) if p)
 
 
-def hierarchy_dirs(relative: str) -> list[str]:
-    """The directory of a relative cgroup path in each mounted hierarchy (existing or not)."""
-    rel = relative.strip("/")
-    return [os.path.join(point, rel) for point, _ in cgroup_mounts()]
-
-
 def oom_killed(relative: str) -> bool:
     """Whether the kernel OOM-killed a process in this cgroup (v2 memory.events, or v1
     memory.oom_control ``oom_kill``, falling back to ``under_oom``)."""

@@ -63,10 +63,6 @@ def mount_points_under(prefix: str) -> list[str]:
     return sorted(set(found), key=lambda p: (-p.count("/"), p))
 
 
-def is_mount_point(path: str) -> bool:
-    return os.path.realpath(path) in mount_points_under(path)
-
-
 def _unescape(text: str) -> str:
     return text.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace(
         "\\134", "\\"

@@ -549,7 +549,9 @@ class OciRuntime:
             )
             rec.exit_code = code
             rec.reason = rec.reason or exit_reason(code, oom)
-            rec.finished_at = datetime.fromtimestamp(finished, UTC).isoformat()
+            # the mtime (coarse clock) may read before our start time: never end before it
+            end, start = datetime.fromtimestamp(finished, UTC), _parse_time(rec.started_at)
+            rec.finished_at = max(end, start or end).isoformat()
             if not rec.started_at:
                 rec.started_at = rec.finished_at
             self._save_c(rec)
@@ -711,7 +713,7 @@ class OciRuntime:
         self._running(container_id)
         session: ExecSession = await start_exec(
             self._runc_cmd("exec", container_id, *cmd),
-            tty=tty, stdin=stdin, stdout=stdout, stderr=stderr, sock_dir=self._sockets,
+            tty=tty, stdin=stdin, stdout=stdout, stderr=stderr,
         )
         return session
 

@@ -165,7 +165,7 @@ class ExecSession:
 
 
 async def start_exec(
-    argv: list[str], *, tty: bool, stdin: bool, stdout: bool, stderr: bool, sock_dir: str
+    argv: list[str], *, tty: bool, stdin: bool, stdout: bool, stderr: bool
 ) -> ExecSession:
     """Start ``argv`` (a runc exec command line without --tty/--console-socket)."""
     if not tty:
