@@ -56,6 +56,9 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "garbage collector)")
     p.add_argument("--disable-agent", action="store_true",
                    help="run the control plane only, no kubelet on this machine")
+    p.add_argument("--min-request-timeout", type=int, default=1800, metavar="SECONDS",
+                   help="least time a watch without timeoutSeconds stays open; the server "
+                        "picks at random up to twice this (default %(default)s)")
     p.add_argument("--debug", action="store_true", help="log at debug level")
     add_kubelet_flags(p)
     p.set_defaults(func=run)
@@ -99,7 +102,8 @@ async def serve(args: argparse.Namespace) -> int:
     # kubectl's typed clients send protobuf: its schemas come from the kubectl binaries,
     # cached under the data dir (never in the repository)
     protobuf = ProtobufSchemas(KubectlDescriptors(server_dir / "proto-descriptors.bin").load)
-    api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki),
+    api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki,
+                                                       float(args.min_request_timeout)),
                     protobuf=protobuf)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
