@@ -20,4 +20,8 @@ PODS: list[dict[str, Any]] = [
          {"name": "second", "image": "busybox", "ports": [{"containerPort": 8080}],
           "command": ["sh", "-c", f"mkdir -p /www && echo {SECOND_PORT_PAGE} > "
                                   "/www/index.html && exec httpd -f -p 8080 -h /www"]}]}},
+    {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "counter"},
+     "spec": {"terminationGracePeriodSeconds": 0, "containers": [
+         {"name": "counter", "image": "busybox", "command": [
+             "sh", "-c", 'i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.3; done']}]}},
 ]

@@ -7,7 +7,8 @@ are started once:
 - ``bb``: busybox sleeping (exec);
 - ``att``: busybox reading its stdin, answering ``got <line>`` (attach; ``stdin: true``);
 - ``ng``: nginx on port 80, and busybox httpd on 8080 serving ``second port`` (port-forward
-  of several ports).
+  of several ports);
+- ``counter``: busybox printing ``line N`` every 0.3 s (logs with follow).
 """
 
 from __future__ import annotations
