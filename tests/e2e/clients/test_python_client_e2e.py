@@ -181,3 +181,25 @@ def test_create_from_yaml_of_a_multi_document_file(api: client.ApiClient,
         '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
         '"message":"configmaps \\"multi-a\\" already exists","reason":"AlreadyExists",'
         '"details":{"name":"multi-a","kind":"configmaps"},"code":409}\n')
+
+
+def test_exec_tty_resize_on_channel_4(core: client.CoreV1Api) -> None:
+    r = stream(core.connect_get_namespaced_pod_exec, "bb", "default", command=["sh"],
+               stdin=True, stdout=True, stderr=False, tty=True, _preload_content=False)
+    try:
+        r.write_channel(4, '{"Width":123,"Height":45}')  # a TEXT frame, as the client sends
+        seen = ""
+
+        def sized() -> bool:
+            nonlocal seen
+            r.write_stdin("stty size\n")
+            r.update(timeout=1)
+            seen += r.read_stdout()
+            return "45 123" in seen
+
+        assert wait_for(sized, 15, 0.2), seen
+        r.write_stdin("exit\n")
+        r.run_forever(timeout=10)
+        assert r.returncode == 0
+    finally:
+        r.close()
