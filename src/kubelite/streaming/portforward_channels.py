@@ -10,8 +10,9 @@ server); contracts:
   channel (binary or text) are written to it, the pod's bytes come back on the data channel;
 - a port that cannot be dialled gets ``error forwarding port P to pod ...: <why>`` on its
   error channel; the other ports carry on;
-- a port is done when the pod closes its connection (or the client goes away); once every
-  port is done the server closes the WebSocket (1000), which is the clients' EOF.
+- a port is done when the pod closes its connection; once every port is done the server
+  closes the WebSocket (1000), which is the clients' EOF. When the client goes away first,
+  every pod connection is closed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -95,39 +97,42 @@ class ChannelPortForward:
                 await writer.drain()
             half_close(writer)
 
-        async def down() -> None:
+        # the pod's EOF ends the port; the client's end only half-closes the pod connection
+        # (serve() cancels every port once the client has gone)
+        up_task = asyncio.create_task(up())
+        try:
             while chunk := await reader.read(65536):
                 await self._send(data_ch, chunk)
-
-        tasks = [asyncio.create_task(up()), asyncio.create_task(down())]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        except ConnectionError:
+            pass
         finally:
-            for t in tasks:
-                t.cancel()
-            for t in tasks:
-                with contextlib.suppress(BaseException):
-                    await t
+            up_task.cancel()
+            with contextlib.suppress(BaseException):
+                await up_task
             with contextlib.suppress(Exception):
                 writer.close()
 
     async def serve(self) -> None:
-        """Announce every channel, forward every port, close when all are done."""
+        """Announce every channel, forward every port; close when all are done or the
+        client has gone."""
         reader = asyncio.create_task(self._read())
+        forwards: list[asyncio.Task[None]] = []
         try:
             for i, port in enumerate(self.ports):
                 for ch in channel.port_channels(i):
                     await self._send(ch, channel.port_prefix(port))
             forwards = [asyncio.create_task(self._forward(i)) for i in range(len(self.ports))]
-            try:
-                await asyncio.gather(*forwards)
-            finally:
-                for t in forwards:
-                    t.cancel()
+            everything: asyncio.Future[list[None]] = asyncio.gather(*forwards)
+            waiters: list[asyncio.Future[Any]] = [everything, reader]
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            everything.cancel()
+            with contextlib.suppress(BaseException):
+                await everything
         except ConnectionError:
             pass
         finally:
-            reader.cancel()
+            for t in (*forwards, reader):
+                t.cancel()
             with contextlib.suppress(BaseException):
                 await reader
             with contextlib.suppress(Exception):

@@ -6,8 +6,6 @@ of several ports, watch, an informer's list+watch, and ``utils.create_from_yaml`
 
 from __future__ import annotations
 
-import select
-import socket
 import threading
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from kubernetes import client, config, utils, watch
 from kubernetes.stream import portforward, stream
 
 from kubelite.testing.server_process import ServerProcess, wait_for
+from kubelite.testing.sockets import read_until_eof
 
 pytestmark = [pytest.mark.e2e, pytest.mark.root]
 
@@ -29,17 +28,6 @@ def api(node: ServerProcess) -> client.ApiClient:
 @pytest.fixture(scope="module")
 def core(api: client.ApiClient) -> client.CoreV1Api:
     return client.CoreV1Api(api)
-
-
-def _until_eof(sock: socket.socket, timeout: float = 20) -> bytes:
-    data = b""
-    while True:
-        ready, _, _ = select.select([sock], [], [], timeout)
-        assert ready, f"no EOF within {timeout}s after {data!r}"
-        chunk = sock.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
 
 
 def test_exec_with_stdin_prints_test_string_1(core: client.CoreV1Api) -> None:
@@ -86,10 +74,10 @@ def test_port_forward_of_several_ports(core: client.CoreV1Api) -> None:
             sock.setblocking(True)
             sock.sendall(request)
         # the server closes the connection once every port's pod connection has ended
-        page = _until_eof(web).decode()
+        page = read_until_eof(web).decode()
         assert page.startswith("HTTP/1.1 200 OK")
         assert "<title>Welcome to nginx!</title>" in page
-        other = _until_eof(second).decode()
+        other = read_until_eof(second).decode()
         assert other.startswith("HTTP/1.") and other.rstrip().endswith(SECOND_PORT_PAGE)
         assert pf.error(80) is None and pf.error(8080) is None
         error = pf.error(81)  # nobody listens on 81

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from kubelite.testing.inprocess import in_process_api
 
 PODS = "/api/v1/namespaces/default/pods"
@@ -14,27 +16,28 @@ def pod(name: str) -> dict[str, Any]:
             "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
 
 
-async def test_duplicate_create_is_kube_apiservers_409_byte_for_byte() -> None:
+CONFLICT = (b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+            b'"message":"pods \\"x\\" already exists","reason":"AlreadyExists",'
+            b'"details":{"name":"x","kind":"pods"},"code":409}\n')
+NOT_FOUND = (b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+             b'"message":"deployments.apps \\"web\\" not found","reason":"NotFound",'
+             b'"details":{"name":"web","group":"apps","kind":"deployments"},"code":404}\n')
+
+
+@pytest.mark.parametrize(("method", "path", "status", "reason", "body"), [
+    # a duplicate create: kube-apiserver's 409 byte for byte
+    ("POST", PODS, 409, "Conflict", CONFLICT),
+    # a grouped kind names its group in details
+    ("GET", "/apis/apps/v1/namespaces/default/deployments/web", 404, "Not Found", NOT_FOUND),
+])
+async def test_error_bodies_byte_for_byte(method: str, path: str, status: int, reason: str,
+                                          body: bytes) -> None:
     async with in_process_api() as api:
         async with api.http.post(PODS, json=pod("x")) as r:
             assert r.status == 201
-        async with api.http.post(PODS, json=pod("x")) as r:
-            assert (r.status, r.reason) == (409, "Conflict")
-            assert r.content_type == "application/json"
-            assert await r.read() == (
-                b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
-                b'"message":"pods \\"x\\" already exists","reason":"AlreadyExists",'
-                b'"details":{"name":"x","kind":"pods"},"code":409}\n')
-
-
-async def test_not_found_of_a_grouped_kind_names_its_group() -> None:
-    async with in_process_api() as api:
-        async with api.http.get("/apis/apps/v1/namespaces/default/deployments/web") as r:
-            assert (r.status, r.reason) == (404, "Not Found")
-            assert await r.read() == (
-                b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
-                b'"message":"deployments.apps \\"web\\" not found","reason":"NotFound",'
-                b'"details":{"name":"web","group":"apps","kind":"deployments"},"code":404}\n')
+        async with api.http.request(method, path, json=pod("x")) as r:
+            assert (r.status, r.reason, r.content_type) == (status, reason, "application/json")
+            assert await r.read() == body
 
 
 async def test_invalid_object_is_422_unprocessable_entity() -> None:

@@ -7,7 +7,6 @@ first character is the channel, and port-forwards over ``v4.channel.k8s.io`` cha
 from __future__ import annotations
 
 import select
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,8 @@ import pytest
 from kubernetes import client, config
 from kubernetes.stream import portforward, stream
 from streaming_cluster import NS, StreamingCluster
+
+from kubelite.testing.sockets import read_until_eof
 
 
 @pytest.fixture(scope="module")
@@ -27,17 +28,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamingClust
 @pytest.fixture(scope="module")
 def core(cluster: StreamingCluster) -> client.CoreV1Api:
     return client.CoreV1Api(config.new_client_from_config(config_file=str(cluster.kubeconfig)))
-
-
-def _recv_all(sock: socket.socket, timeout: float = 10) -> bytes:
-    data = b""
-    while True:
-        ready, _, _ = select.select([sock], [], [], timeout)
-        assert ready, f"no EOF within {timeout}s; got {data!r}"
-        chunk = sock.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
 
 
 def test_exec_stdin_text_frames_reach_the_process(core: client.CoreV1Api) -> None:
@@ -79,7 +69,7 @@ def test_port_forward_several_ports_and_a_refused_one(core: client.CoreV1Api) ->
         assert echoed == b"ping over channel 0\n"
         # port 81: nobody listens, so its error channel carries the kubelet's message and
         # the client ends that port's socket
-        assert _recv_all(pf.socket(81)) == b""
+        assert read_until_eof(pf.socket(81)) == b""
         error = pf.error(81)
         assert error is not None and error.startswith("error forwarding port 81 to pod web")
         assert "connection refused" in error
