@@ -7,6 +7,7 @@ of several ports, watch, an informer's list+watch, and ``utils.create_from_yaml`
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,22 @@ def test_exec_tty_resize_on_channel_4(core: client.CoreV1Api) -> None:
         assert r.returncode == 0
     finally:
         r.close()
+
+
+def test_idle_watch_ends_at_the_servers_min_request_timeout(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``kubelite server --min-request-timeout 1``: a watch without timeoutSeconds that
+    sees no change still ends, between 1 and 2 seconds in."""
+    proc = ServerProcess(tmp_path_factory.mktemp("min-request-timeout"),
+                         extra_args=["--min-request-timeout", "1"]).start()
+    try:
+        core = client.CoreV1Api(config.new_client_from_config(config_file=str(proc.kubeconfig)))
+        started = time.monotonic()
+        resp = core.list_namespaced_config_map("default", watch=True, _preload_content=False)
+        body = resp.read()
+        took = time.monotonic() - started
+        resp.release_conn()
+        assert body == b""
+        assert 1.0 <= took < 2.5, took
+    finally:
+        proc.stop()
