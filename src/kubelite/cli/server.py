@@ -45,6 +45,9 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="address the API server listens on (default %(default)s)")
     p.add_argument("--https-listen-port", type=int, default=6443,
                    help="API server port (default %(default)s; 0 picks a free one)")
+    p.add_argument("--min-request-timeout", type=int, default=1800, metavar="SECONDS",
+                   help="least time a watch without timeoutSeconds stays open; the server "
+                        "picks at random up to twice this (default %(default)s)")
     p.add_argument("--write-kubeconfig", type=Path, default=DEFAULT_KUBECONFIG,
                    help="where to write the admin kubeconfig (default %(default)s)")
     p.add_argument("--token", default=os.environ.get("KUBELITE_TOKEN"),
@@ -56,9 +59,6 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "garbage collector)")
     p.add_argument("--disable-agent", action="store_true",
                    help="run the control plane only, no kubelet on this machine")
-    p.add_argument("--min-request-timeout", type=int, default=1800, metavar="SECONDS",
-                   help="least time a watch without timeoutSeconds stays open; the server "
-                        "picks at random up to twice this (default %(default)s)")
     p.add_argument("--debug", action="store_true", help="log at debug level")
     add_kubelet_flags(p)
     p.set_defaults(func=run)
