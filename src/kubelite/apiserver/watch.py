@@ -6,7 +6,8 @@ Semantics (kubectl-wire.md 3.4):
 - too old: an in-stream ERROR event with a 410 Expired Status, then the stream ends.
 - selectors apply to both the old and new object: an object that stops matching is sent as
   DELETED, one that starts matching as ADDED.
-- ``allowWatchBookmarks``: BOOKMARK events carry the newest revision while idle.
+- ``allowWatchBookmarks``: BOOKMARK events carry the newest revision while idle, and once
+  more when the watch times out, so a client resumes from there.
 - the stream ends after ``timeoutSeconds`` or when the server stops; without it (or with 0)
   after the server's own watch timeout, picked at random between ``--min-request-timeout``
   and twice that (:func:`server_timeout`), so idle clients are cut loose and spread out.
@@ -150,6 +151,8 @@ class WatchStream:
             while True:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
+                    if self.bookmarks:  # the newest revision to resume from, as the watch ends
+                        await response.write(self._bookmark(max(last, 0)))
                     return
                 wait = min(remaining, BOOKMARK_INTERVAL) if self.bookmarks else remaining
                 nxt = asyncio.ensure_future(anext(events))
@@ -164,7 +167,7 @@ class WatchStream:
                         await nxt
                     if stop_task is not None and stop_task.done():
                         return
-                    if self.bookmarks:
+                    if self.bookmarks and loop.time() < deadline:  # else the final one
                         await response.write(self._bookmark(max(last, 0)))
                     continue
                 try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -33,3 +34,19 @@ async def test_idle_watch_without_timeout_ends_after_the_server_timeout(query: s
         assert body == b""
         assert 1.0 <= took < 2.5
 
+
+
+async def test_a_timed_out_watch_ends_with_a_bookmark_when_asked_for() -> None:
+    async with in_process_api() as api:
+        async with api.http.post(CMS, json={"apiVersion": "v1", "kind": "ConfigMap",
+                                            "metadata": {"name": "a"}}) as r:
+            rv = (await r.json())["metadata"]["resourceVersion"]
+        async with api.http.get(f"{CMS}?watch=true&timeoutSeconds=1&allowWatchBookmarks=true"
+                                f"&resourceVersion={rv}") as resp:
+            body = await asyncio.wait_for(resp.read(), 10)
+        assert json.loads(body) == {"type": "BOOKMARK", "object": {
+            "kind": "ConfigMap", "apiVersion": "v1", "metadata": {"resourceVersion": rv}}}
+        # without allowWatchBookmarks the stream just ends
+        async with api.http.get(f"{CMS}?watch=true&timeoutSeconds=1&resourceVersion={rv}"
+                                ) as resp:
+            assert await asyncio.wait_for(resp.read(), 10) == b""
