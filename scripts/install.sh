@@ -32,6 +32,13 @@ if ! command -v kubectl >/dev/null; then
   apt-get install -y -q kubectl 2>/dev/null || apt-get install -y -q kubernetes-client
 fi
 
+# the official JavaScript client for its e2e tests (tests/e2e/clients/js, pinned by its
+# package-lock.json): Node.js from the machine, else Debian's
+if [ -f "$here/tests/e2e/clients/js/package-lock.json" ]; then
+  command -v npm >/dev/null || apt-get install -y -q --no-install-recommends nodejs npm
+  npm ci --prefix "$here/tests/e2e/clients/js" --no-audit --no-fund --loglevel=error
+fi
+
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e "$here[test]"
 
 # Start the server unless one already answers. "Already running" is judged by the API

@@ -3,14 +3,79 @@
 Every error that reaches a client is an :class:`StatusError`; the API server turns it into a
 JSON ``Status`` with the HTTP code it carries. Messages follow apimachinery's
 ``pkg/api/errors`` so that kubectl prints what users know.
+
+Encoding (:func:`encode_status`) is byte for byte kube-apiserver's, because clients compare
+error bodies as text: fields in ``metav1.Status`` order (kind, apiVersion, metadata, status,
+message, reason, details, code), details in ``StatusDetails`` order (name, group, kind, uid,
+causes, retryAfterSeconds) with empty ones left out (so ``group`` only for non-core kinds),
+compact JSON, one trailing newline. :func:`reason_phrase` gives the HTTP reason phrase Go's
+``net/http`` writes for a code.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
+import orjson
+
 JSON = dict[str, Any]
+
+_STATUS_FIELDS = ("kind", "apiVersion", "metadata", "status", "message", "reason",
+                  "details", "code")
+_DETAILS_FIELDS = ("name", "group", "kind", "uid", "causes", "retryAfterSeconds")
+_CAUSE_FIELDS = ("reason", "message", "field")
+
+# Where Go's http.StatusText differs from Python's http.HTTPStatus phrases (which also
+# changed between Python versions, e.g. 413 and 422 in 3.13).
+_GO_PHRASES = {
+    413: "Request Entity Too Large",
+    414: "Request URI Too Long",
+    416: "Requested Range Not Satisfiable",
+    422: "Unprocessable Entity",
+}
+
+
+def reason_phrase(code: int) -> str:
+    """The HTTP reason phrase kube-apiserver (Go's ``net/http``) sends with ``code``."""
+    if code in _GO_PHRASES:
+        return _GO_PHRASES[code]
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return ""
+
+
+def _ordered(doc: JSON, order: tuple[str, ...], keep: tuple[str, ...] = ()) -> JSON:
+    """``doc``'s fields in ``order`` (unknown ones after), empty ones dropped unless kept."""
+    out: JSON = {}
+    for key in (*order, *(k for k in doc if k not in order)):
+        if key in doc and (key in keep or doc[key] not in (None, "", 0, [], {})):
+            out[key] = doc[key]
+    return out
+
+
+def normalize_status(doc: JSON) -> JSON:
+    """A ``Status`` document as Go's encoder lays it out (field order, omitempty)."""
+    out = _ordered(doc, _STATUS_FIELDS, keep=("metadata",))
+    out.setdefault("metadata", {})
+    if "details" in out:
+        details = _ordered(dict(out["details"]), _DETAILS_FIELDS)
+        if "causes" in details:
+            details["causes"] = [_ordered(dict(c), _CAUSE_FIELDS) for c in details["causes"]]
+        if details:
+            out["details"] = details
+        else:
+            del out["details"]
+    # kind, apiVersion and metadata lead even when absent from the input's key order
+    return {k: out[k] for k in (*(f for f in _STATUS_FIELDS if f in out),
+                                *(f for f in out if f not in _STATUS_FIELDS))}
+
+
+def encode_status(doc: JSON) -> bytes:
+    """The bytes kube-apiserver writes for a ``Status``: ordered, compact, newline-ended."""
+    return orjson.dumps(normalize_status(doc)) + b"\n"
 
 
 @dataclass(frozen=True)
@@ -43,24 +108,24 @@ class StatusError(Exception):
         super().__init__(self.message)
 
     def status(self) -> JSON:
-        """The ``metav1.Status`` document for this error."""
-        body: JSON = {
+        """The ``metav1.Status`` document for this error, in kube's field order."""
+        details = dict(self.details or {})
+        if self.causes:
+            details["causes"] = [c.to_json() for c in self.causes]
+        return normalize_status({
             "kind": "Status",
             "apiVersion": "v1",
             "metadata": {},
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
+            "details": details,
             "code": self.code,
-        }
-        details = dict(self.details or {})
-        if self.causes:
-            details["causes"] = [c.to_json() for c in self.causes]
-        if details:
-            body["details"] = details
-        if not self.reason:
-            del body["reason"]
-        return body
+        })
+
+    def body(self) -> bytes:
+        """The response body kube-apiserver would send for this error."""
+        return encode_status(self.status())
 
 
 def _qualified(resource: str, group: str) -> str:
@@ -68,10 +133,8 @@ def _qualified(resource: str, group: str) -> str:
 
 
 def _details(name: str, resource: str, group: str) -> JSON:
-    d: JSON = {"name": name, "kind": resource}
-    if group:
-        d["group"] = group
-    return d
+    return {"name": name, "group": group, "kind": resource} if group else \
+        {"name": name, "kind": resource}
 
 
 def not_found(resource: str, name: str, group: str = "") -> StatusError:
@@ -108,9 +171,7 @@ def invalid(kind: str, name: str, causes: list[Cause], group: str = "") -> Statu
     else:
         summary = "[" + ", ".join(parts) + "]"
     qkind = f"{kind}.{group}" if group else kind
-    details: JSON = {"name": name, "kind": kind}
-    if group:
-        details["group"] = group
+    details = _details(name, kind, group)
     return StatusError(422, "Invalid", f'{qkind} "{name}" is invalid: {summary}', details, causes)
 
 

@@ -41,6 +41,7 @@ class ServingConfig:
     bind_address: str = "127.0.0.1"
     port: int = 6443
     pki: PKI | None = None  # None: plain HTTP (tests of the handlers only)
+    min_request_timeout: float = 1800.0  # seconds; watches end in [this, 2*this) unasked
 
 
 def ssl_context(pki: PKI) -> ssl.SSLContext:
@@ -84,6 +85,7 @@ class APIServer:
             self.registry, KubeletClient.from_pki(serving.pki) if serving.pki else KubeletClient()
         )
         self.kubelet_proxy.install(self.handlers)
+        self.handlers.min_request_timeout = serving.min_request_timeout
         self.ready = False
         self.namespace_finalizer = NamespaceFinalizer(self.registry)
         self.app = self._build_app()

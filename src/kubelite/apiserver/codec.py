@@ -194,4 +194,5 @@ def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = 
 
 
 def status_response(err: errors.StatusError) -> web.Response:
-    return json_response(err.status(), err.code, err.headers or None)
+    return web.Response(body=err.body(), status=err.code, reason=errors.reason_phrase(err.code),
+                        content_type=JSON_TYPE, headers=err.headers or None)

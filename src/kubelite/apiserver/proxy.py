@@ -10,6 +10,8 @@ and ``status.daemonEndpoints.kubeletEndpoint.Port``). Contracts:
   connection; a ``101`` is relayed to the client and from then on bytes are piped both ways
   until either side closes. Any other answer, or a request without an upgrade, is a
   ``Status`` error, so kubectl falls back from WebSocket to SPDY.
+- ``portforward``'s ``ports`` become the kubelet's ``port`` parameters (the WebSocket
+  channel protocol needs them; kubectl's SPDY forms name ports in stream headers).
 - Container names are checked (and defaulted) here with kube's messages.
 """
 
@@ -32,6 +34,7 @@ from kubelite.apiserver import paths
 from kubelite.apiserver.pki import PKI, ensure_kubelet_client
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.rest import ResourceHandlers
+from kubelite.streaming import channel
 from kubelite.streaming.upgrade import RawUpgrade
 
 log = logging.getLogger(__name__)
@@ -143,6 +146,18 @@ def check_log_status(pod: JSON, container: str, previous: bool) -> None:
             f'container "{container}" in pod "{name}" is waiting to start - no logs yet')
     raise errors.bad_request(f'container "{container}" in pod "{name}" is waiting to start: '
                              f"{why}")
+
+
+def kubelet_port_query(values: list[str]) -> str:
+    """The kubelet's query (``port=80&port=8080``) for the API's ``ports`` values (repeated
+    or comma-separated, as kube-apiserver converts them); "" when none were given."""
+    if not values:
+        return ""
+    try:
+        ports = channel.parse_ports(values)
+    except ValueError as exc:
+        raise errors.bad_request(str(exc).replace('"port"', '"ports"')) from None
+    return urlencode([("port", str(p)) for p in ports])
 
 
 def kubelet_address(node: JSON) -> tuple[str, int]:
@@ -275,7 +290,7 @@ class KubeletProxy:
                     f"unable to forward port because pod is not running. Current status="
                     f"{phase}")
             path = f"/portForward/{meta['namespace']}/{meta['name']}"
-            query = ""
+            query = kubelet_port_query(request.query.getall("ports", []))
         if not host:
             raise errors.bad_request(f"pod {meta['name']} does not have a host assigned")
         if "upgrade" not in request.headers.get("Connection", "").lower() or \

@@ -21,7 +21,7 @@ from kubelite.apiserver import codec, patching, paths
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.discovery import Discovery
 from kubelite.apiserver.registry import DeleteOptions, Registry
-from kubelite.apiserver.watch import WatchStream
+from kubelite.apiserver.watch import DEFAULT_MIN_REQUEST_TIMEOUT, WatchStream, server_timeout
 from kubelite.storage.interface import JSON, Compacted
 
 SubresourceHandler = Callable[[web.Request, paths.RequestInfo], Awaitable[web.StreamResponse]]
@@ -104,6 +104,8 @@ class ResourceHandlers:
         self.discovery = discovery
         self.clock = clock
         self.stopping = stopping
+        # a watch without timeoutSeconds ends after a random time in [this, 2*this)
+        self.min_request_timeout = DEFAULT_MIN_REQUEST_TIMEOUT
         # pods/log, exec, attach, portforward, proxy: installed by the kubelet proxy layer
         self.subresource_handlers: dict[tuple[str, str], SubresourceHandler] = {}
 
@@ -284,7 +286,8 @@ class ResourceHandlers:
         stream = WatchStream(
             self.registry.store, res, res.prefix(namespace), match,
             table=table_fn, bookmarks=_flag(request.query, "allowWatchBookmarks"),
-            timeout=timeout, stopping=self.stopping, transform=request.get(keys.FROM_STORAGE),
+            timeout=timeout or server_timeout(self.min_request_timeout),
+            stopping=self.stopping, transform=request.get(keys.FROM_STORAGE),
         )
         return await stream.run(request, request.query.get("resourceVersion"))
 

@@ -6,8 +6,11 @@ Semantics (kubectl-wire.md 3.4):
 - too old: an in-stream ERROR event with a 410 Expired Status, then the stream ends.
 - selectors apply to both the old and new object: an object that stops matching is sent as
   DELETED, one that starts matching as ADDED.
-- ``allowWatchBookmarks``: BOOKMARK events carry the newest revision while idle.
-- the stream ends after ``timeoutSeconds`` or when the server stops.
+- ``allowWatchBookmarks``: BOOKMARK events carry the newest revision while idle, and once
+  more when the watch times out, so a client resumes from there.
+- the stream ends after ``timeoutSeconds`` or when the server stops; without it (or with 0)
+  after the server's own watch timeout, picked at random between ``--min-request-timeout``
+  and twice that (:func:`server_timeout`), so idle clients are cut loose and spread out.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from kubelite.api import scheme
 from kubelite.storage.interface import JSON, Compacted, Event, Store
 
 BOOKMARK_INTERVAL = 30.0
+DEFAULT_MIN_REQUEST_TIMEOUT = 1800.0  # seconds, kube-apiserver's --min-request-timeout
 Matcher = Callable[[JSON], bool]
 RowEncoder = Callable[[JSON, bool], JSON]  # (object, first event) -> Table
 
@@ -38,6 +42,12 @@ def _expired(requested: int, oldest: int) -> JSON:
             "reason": "Expired", "code": 410,
         },
     }
+
+
+def server_timeout(min_request_timeout: float = DEFAULT_MIN_REQUEST_TIMEOUT,
+                   rand: Callable[[], float] = random.random) -> float:
+    """A watch's timeout when the client gave none: uniform in [min, 2*min)."""
+    return min_request_timeout * (1.0 + rand())
 
 
 def classify(event: Event, match: Matcher) -> str | None:
@@ -77,7 +87,7 @@ class WatchStream:
         self.match = match
         self.table = table
         self.bookmarks = bookmarks
-        self.timeout = timeout if timeout is not None else 1800 * (1 + random.random())
+        self.timeout = timeout if timeout else server_timeout()
         self.transform = transform
         self.stopping = stopping
         self._first = True
@@ -141,6 +151,8 @@ class WatchStream:
             while True:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
+                    if self.bookmarks:  # the newest revision to resume from, as the watch ends
+                        await response.write(self._bookmark(max(last, 0)))
                     return
                 wait = min(remaining, BOOKMARK_INTERVAL) if self.bookmarks else remaining
                 nxt = asyncio.ensure_future(anext(events))
@@ -155,7 +167,7 @@ class WatchStream:
                         await nxt
                     if stop_task is not None and stop_task.done():
                         return
-                    if self.bookmarks:
+                    if self.bookmarks and loop.time() < deadline:  # else the final one
                         await response.write(self._bookmark(max(last, 0)))
                     continue
                 try:

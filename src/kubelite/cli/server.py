@@ -46,6 +46,9 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="address the API server listens on (default %(default)s)")
     p.add_argument("--https-listen-port", type=int, default=6443,
                    help="API server port (default %(default)s; 0 picks a free one)")
+    p.add_argument("--min-request-timeout", type=int, default=1800, metavar="SECONDS",
+                   help="least time a watch without timeoutSeconds stays open; the server "
+                        "picks at random up to twice this (default %(default)s)")
     p.add_argument("--write-kubeconfig", type=Path, default=DEFAULT_KUBECONFIG,
                    help="where to write the admin kubeconfig (default %(default)s)")
     p.add_argument("--token", default=os.environ.get("KUBELITE_TOKEN"),
@@ -103,7 +106,8 @@ async def serve(args: argparse.Namespace) -> int:
     # kubectl's typed clients send protobuf: its schemas come from the kubectl binaries,
     # cached under the data dir (never in the repository)
     protobuf = ProtobufSchemas(KubectlDescriptors(server_dir / "proto-descriptors.bin").load)
-    api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki),
+    api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki,
+                                                       float(args.min_request_timeout)),
                     protobuf=protobuf)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

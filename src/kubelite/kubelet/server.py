@@ -7,8 +7,9 @@ Routes (as the real kubelet's):
 - ``GET|POST /exec/{ns}/{pod}/{container}?command=..&stdin&stdout&stderr&tty`` and
   ``/attach/{ns}/{pod}/{container}``: WebSocket (``v5``/``v4.channel.k8s.io``) or SPDY/3.1
   (``X-Stream-Protocol-Version``) upgrades.
-- ``GET|POST /portForward/{ns}/{pod}``: WebSocket tunnel (``SPDY/3.1+portforward.k8s.io``)
-  or SPDY/3.1 (``portforward.k8s.io``).
+- ``GET|POST /portForward/{ns}/{pod}?port=P&port=Q``: WebSocket channels
+  (``v4.channel.k8s.io``, ``portforward.k8s.io``, or no subprotocol), the WebSocket tunnel
+  (``SPDY/3.1+portforward.k8s.io``), or SPDY/3.1 (``portforward.k8s.io``).
 
 The API server relays kubectl's upgrade requests here unchanged, so these are the very
 protocols kubectl speaks. Failures before an upgrade are plain-text answers with a 4xx/5xx
@@ -44,7 +45,7 @@ from kubelite.runtime.protocol import (
     RuntimeServiceError,
     StreamSession,
 )
-from kubelite.streaming import channel, portforward, remotecommand
+from kubelite.streaming import channel, portforward, portforward_channels, remotecommand
 from kubelite.streaming.bytestream import WebSocketStream
 from kubelite.streaming.spdy_session import SpdyConnection
 from kubelite.streaming.upgrade import RawUpgrade
@@ -420,12 +421,22 @@ class KubeletServer:
         label = f"pod {pod}, uid {target.pod_uid}"
         upgrade = request.headers.get("Upgrade", "").lower()
         if upgrade == "websocket":
-            ws = web.WebSocketResponse(protocols=(channel.PORT_FORWARD_TUNNEL_PROTOCOL,),
+            ws = web.WebSocketResponse(protocols=channel.PORT_FORWARD_WEBSOCKET_PROTOCOLS,
                                        autoping=True, max_msg_size=0)
             ready = ws.can_prepare(request)
-            if not ready.ok or ready.protocol is None:
+            requested = request.headers.get("Sec-WebSocket-Protocol", "")
+            if not ready.ok or (ready.protocol is None and requested):
                 return _text_error(400, "unable to upgrade: requested protocol(s) are not "
-                                        "supported")
+                                        "supported: " + requested)
+            if ready.protocol != channel.PORT_FORWARD_TUNNEL_PROTOCOL:
+                try:
+                    ports = channel.parse_ports([*request.query.getall("port", []),
+                                                 *request.query.getall("ports", [])])
+                except ValueError as exc:
+                    return _text_error(400, str(exc))
+                await ws.prepare(request)
+                await portforward_channels.serve(ws, ports, dial, label)
+                return ws
             await ws.prepare(request)
             conn = SpdyConnection(WebSocketStream(ws), server=True)
             reader = asyncio.create_task(conn.serve())

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 Dial = Callable[[int], Awaitable[tuple[ByteReader, ByteWriter]]]
 
 
-def _half_close(writer: ByteWriter) -> None:
+def half_close(writer: ByteWriter) -> None:
+    """Write EOF on ``writer`` where it can, else close it."""
     can = getattr(writer, "can_write_eof", None)
     if callable(can) and can():
         with contextlib.suppress(OSError, RuntimeError):
@@ -55,7 +56,7 @@ async def _forward(error: SpdyStream, data: SpdyStream, dial: Dial, label: str) 
             await writer.drain()
         if data.was_reset:
             return
-        _half_close(writer)
+        half_close(writer)
 
     async def down() -> None:
         while chunk := await reader.read(65536):

@@ -97,7 +97,11 @@ class _Inbox:
 
 
 class WebSocketIO:
-    """Channels over an accepted aiohttp WebSocket (``v4``/``v5.channel.k8s.io``)."""
+    """Channels over an accepted aiohttp WebSocket (``v4``/``v5.channel.k8s.io``).
+
+    Client messages may be binary or text (see :mod:`.channel`); stdin, resize and the v5
+    close of stdin are honoured, other channels ignored.
+    """
 
     def __init__(self, ws: web.WebSocketResponse, opts: Options) -> None:
         self.ws = ws
@@ -113,15 +117,14 @@ class WebSocketIO:
         try:
             while True:
                 msg = await self.ws.receive()
-                if msg.type != WSMsgType.BINARY:
-                    if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED,
-                                    WSMsgType.ERROR):
-                        break
+                if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED,
+                                WSMsgType.ERROR):
+                    break
+                decoded = channel.decode_message(msg.type == WSMsgType.TEXT, msg.data) \
+                    if msg.type in (WSMsgType.BINARY, WSMsgType.TEXT) else None
+                if decoded is None:
                     continue
-                data = bytes(msg.data)
-                if not data:
-                    continue
-                ch, payload = data[0], data[1:]
+                ch, payload = decoded
                 if ch == channel.STDIN:
                     self._stdin.feed(payload)
                 elif ch == channel.RESIZE:
