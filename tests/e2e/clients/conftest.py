@@ -1,7 +1,7 @@
 """One node for the official clients' tests (Python and JavaScript), shared by the package.
 
-``kubelite server`` with its kubelet on real runc, images from the local test registry, pod
-network 10.81.0.0/16 (apart from the other e2e tests' subnets). The pods every test uses
+``kubelite server`` with its kubelet on real runc, images from the local test registry, a pod
+range of its own (picked free by ``running_node``). The pods every test uses
 are started once:
 
 - ``bb``: busybox sleeping (exec);
@@ -37,8 +37,8 @@ def node(tmp_path_factory: pytest.TempPathFactory,
          image_registry: TestRegistry) -> Iterator[ServerProcess]:
     """The node with ``bb``, ``att`` and ``ng`` Running."""
     with running_node(tmp_path_factory.mktemp("kubelite-clients"),
-                      image_registry.registries_yaml, "10.81.0.0/16",
-                      "clients-node") as proc:
+                      image_registry.registries_yaml,
+                      node_name="clients-node") as proc:
         r = proc.kubectl("apply", "-f", "-", input="\n".join(json.dumps(p) for p in PODS))
         assert r.returncode == 0, r.stderr
         names = {p["metadata"]["name"] for p in PODS}
