@@ -23,6 +23,7 @@ from kubelite.apiserver import codec, node_certs, openapi_handlers
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
+from kubelite.apiserver.kinds.serviceaccounts import ensure_default_service_account
 from kubelite.apiserver.namespaces import NamespaceFinalizer
 from kubelite.apiserver.pki import PKI
 from kubelite.apiserver.proxy import KubeletClient, KubeletProxy
@@ -174,7 +175,7 @@ class APIServer:
                     if exc.code != 409:
                         raise
         for existing in (await self.registry.list(ns, None)).items:
-            await self.registry.ensure_default_service_account(existing["metadata"]["name"])
+            await ensure_default_service_account(self.registry, existing["metadata"]["name"])
 
     async def start(self) -> None:
         await self.bootstrap()

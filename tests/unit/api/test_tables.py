@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from by_resource import build_table, column_definitions
 
 from kubelite.api import errors
+from kubelite.api.printers_core import format_endpoints, pod_status
 from kubelite.api.scheme import RESOURCES, lookup
-from kubelite.api.tables import build_table, column_definitions, format_endpoints, pod_status
 
 NOW = dt.datetime(2026, 11, 25, 14, 9, 7, tzinfo=dt.UTC)
 SAMPLE = Path("/work/shared/docs/kubectl-samples/sample-pods-table.json")
