@@ -24,8 +24,7 @@ from kubelite.api import errors
 from kubelite.api import fieldschema as fs
 from kubelite.api import managedfields as mf
 from kubelite.api.managedfields import MISSING, Keep, ManagerKey, Path
-
-JSON = dict[str, Any]
+from kubelite.api.meta import JSON
 
 
 def merge(live: Any, config: Any, schema: JSON | None) -> Any:

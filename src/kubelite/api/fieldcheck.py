@@ -9,9 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubelite.api import openapi
-
-JSON = dict[str, Any]
-
+from kubelite.api.meta import JSON
 
 _RESOLVED: dict[int, JSON] = {}
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-JSON = dict[str, Any]
+from kubelite.api.meta import JSON
 
 SCALAR = "scalar"
 STRUCT = "struct"

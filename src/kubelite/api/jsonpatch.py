@@ -15,9 +15,8 @@ from typing import Any
 import orjson
 
 from kubelite.api import errors
+from kubelite.api.meta import JSON
 from kubelite.api.patch_errors import rejected
-
-JSON = dict[str, Any]
 
 MAX_OPERATIONS = 10000
 _OPS = ("add", "remove", "replace", "move", "copy", "test")

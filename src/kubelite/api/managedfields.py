@@ -23,8 +23,8 @@ from typing import Any
 import orjson
 
 from kubelite.api import fieldschema as fs
+from kubelite.api.meta import JSON
 
-JSON = dict[str, Any]
 Path = tuple[str, ...]
 Keep = Callable[[Path], bool]
 

@@ -12,8 +12,7 @@ from typing import Any
 import orjson
 
 from kubelite.api import errors
-
-JSON = dict[str, Any]
+from kubelite.api.meta import JSON
 
 
 def apply(original: JSON, patch: Any) -> JSON:

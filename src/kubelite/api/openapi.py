@@ -39,9 +39,8 @@ from typing import Any
 import orjson
 
 from kubelite.api import scheme
+from kubelite.api.meta import JSON
 from kubelite.api.openapi_enums import ENUMS, enum_description
-
-JSON = dict[str, Any]
 
 KUBERNETES_VERSION = "v1.32.0"
 REF_PREFIX = "#/components/schemas/"

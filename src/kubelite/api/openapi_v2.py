@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 
 from kubelite.api import openapi
+from kubelite.api.meta import JSON
 
-JSON = dict[str, Any]
 _V3_REF = "#/components/schemas/"
 _V2_REF = "#/definitions/"
 _lock = threading.Lock()

@@ -14,8 +14,7 @@ from typing import Any
 import orjson
 
 from kubelite.api import errors, jsonpatch, mergepatch, smp
-
-JSON = dict[str, Any]
+from kubelite.api.meta import JSON
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"

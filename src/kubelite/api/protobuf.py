@@ -37,9 +37,9 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
 from kubelite.api import openapi
+from kubelite.api.meta import JSON
 from kubelite.api.meta_time import rfc3339, rfc3339_micro
 
-JSON = dict[str, Any]
 MAGIC = b"k8s\x00"
 MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
 

@@ -25,9 +25,8 @@ from typing import Any
 import orjson
 
 from kubelite.api import errors
+from kubelite.api.meta import JSON
 from kubelite.api.patch_errors import rejected
-
-JSON = dict[str, Any]
 
 DIRECTIVE = "$patch"
 RETAIN_KEYS = "$retainKeys"

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import cast
 
 from kubelite.api import errors, fieldselectors, tables
 from kubelite.api.errors import Cause
+from kubelite.api.meta import JSON
 from kubelite.api.scheme import Resource
 from kubelite.apiserver.admission.chain import Chain
 from kubelite.apiserver.admission.default_toleration_seconds import DefaultTolerationSeconds
@@ -19,8 +20,6 @@ from kubelite.apiserver.admission.priority import Priority
 from kubelite.apiserver.admission.service_account import ServiceAccount
 from kubelite.apiserver.kinds.table import resolve
 from kubelite.storage.interface import Store
-
-JSON = dict[str, Any]
 
 
 def validate(resource: Resource | str, obj: JSON, old: JSON | None = None,
