@@ -5,11 +5,9 @@ admission plugins exactly as the API server does."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-from collections.abc import Iterable
 from typing import cast
 
-from kubelite.api import errors, fieldselectors, tables
+from kubelite.api import errors, fieldselectors
 from kubelite.api.errors import Cause
 from kubelite.api.meta import JSON
 from kubelite.api.scheme import Resource
@@ -58,17 +56,6 @@ def admit_pod(obj: JSON, old: JSON | None = None) -> None:
     name = str((obj.get("metadata") or {}).get("name") or "")
     attrs = Attributes(CREATE if old is None else UPDATE, res, None, "default", name, obj, old)
     asyncio.run(_POD_MUTATORS.admit(attrs))
-
-
-def build_table(resource: Resource | str, objects: Iterable[JSON], now: dt.datetime,
-                include_object: str = tables.INCLUDE_METADATA,
-                no_headers: bool = False) -> JSON:
-    _, strategy = resolve(resource)
-    return tables.build_table(strategy.printer, objects, now, include_object, no_headers)
-
-
-def column_definitions(resource: Resource | str) -> list[JSON]:
-    return tables.column_definitions(resolve(resource)[1].printer)
 
 
 def parse_field_selector(resource: Resource | str,

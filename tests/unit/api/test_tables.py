@@ -8,11 +8,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from by_resource import build_table, column_definitions
 
-from kubelite.api import errors
+from kubelite.api import errors, tables
 from kubelite.api.printers_core import format_endpoints, pod_status
-from kubelite.api.scheme import RESOURCES, lookup
+from kubelite.api.scheme import RESOURCES, Resource, lookup
+from kubelite.apiserver.kinds.table import resolve
+
+
+def build_table(resource: Resource | str, objects: list[dict[str, Any]], now: dt.datetime,
+                **options: Any) -> dict[str, Any]:
+    """The Table the API server answers for ``resource`` (its kind's printer)."""
+    return tables.build_table(resolve(resource)[1].printer, objects, now, **options)
+
+
+def column_definitions(resource: Resource | str) -> list[dict[str, Any]]:
+    return tables.column_definitions(resolve(resource)[1].printer)
+
 
 NOW = dt.datetime(2026, 11, 25, 14, 9, 7, tzinfo=dt.UTC)
 SAMPLE = Path("/work/shared/docs/kubectl-samples/sample-pods-table.json")
