@@ -21,8 +21,7 @@ from typing import Any
 
 import orjson
 
-from kubelite.api import errors, openapi, scheme
-from kubelite.api import managedfields as mf
+from kubelite.api import errors, scheme
 from kubelite.api.meta import generate_name, new_uid
 from kubelite.api.meta_time import Clock, rfc3339, utcnow
 from kubelite.api.validation.core import check_quantities
@@ -31,6 +30,8 @@ from kubelite.apiserver.admission.interface import CREATE, DELETE, UPDATE, Attri
 from kubelite.apiserver.admission.plugins import default_chain
 from kubelite.apiserver.kinds.strategy import has_status
 from kubelite.apiserver.kinds.table import strategy_for
+from kubelite.apiserver.openapi import openapi
+from kubelite.apiserver.patch import managedfields as mf
 from kubelite.storage.interface import (
     JSON,
     KeyExists,

@@ -15,12 +15,14 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from kubelite.api import convert, errors, fieldselectors, patch, scheme, selectors, tables
+from kubelite.api import convert, errors, fieldselectors, scheme, selectors
 from kubelite.api.meta_time import Clock, rfc3339
 from kubelite.apiserver import codec, patching, paths
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.discovery import Discovery
 from kubelite.apiserver.kinds.table import strategy_for
+from kubelite.apiserver.patch import patch
+from kubelite.apiserver.printers import tables
 from kubelite.apiserver.registry import DeleteOptions, Registry
 from kubelite.apiserver.watch import WatchStream
 from kubelite.storage.interface import JSON, Compacted

@@ -11,11 +11,11 @@ from typing import ClassVar
 from kubelite.api import defaults, scheme
 from kubelite.api.fieldselectors import META_FIELDS, Fields, field_path, first_of
 from kubelite.api.meta import JSON
-from kubelite.api.printers_apps import DAEMONSET, DEPLOYMENT, REPLICASET
-from kubelite.api.tables import Printer
 from kubelite.api.validation import apps
 from kubelite.api.validation.field import Errors
 from kubelite.apiserver.kinds.strategy import Strategy
+from kubelite.apiserver.printers.apps import DAEMONSET, DEPLOYMENT, REPLICASET
+from kubelite.apiserver.printers.tables import Printer
 
 
 class _WorkloadStrategy(Strategy):

@@ -11,11 +11,11 @@ from typing import ClassVar
 from kubelite.api import defaults, scheme
 from kubelite.api.fieldselectors import META_FIELDS, Fields, field_path
 from kubelite.api.meta import JSON
-from kubelite.api.printers_core import CONFIGMAP, SECRET
-from kubelite.api.tables import Printer
 from kubelite.api.validation import core
 from kubelite.api.validation.field import Errors
 from kubelite.apiserver.kinds.strategy import Strategy
+from kubelite.apiserver.printers.core import CONFIGMAP, SECRET
+from kubelite.apiserver.printers.tables import Printer
 
 
 class ConfigMapStrategy(Strategy):

@@ -6,9 +6,9 @@ from typing import ClassVar
 
 from kubelite.api import defaults, scheme
 from kubelite.api.meta import JSON
-from kubelite.api.printers_core import LEASE
-from kubelite.api.tables import Printer
 from kubelite.apiserver.kinds.strategy import Strategy
+from kubelite.apiserver.printers.core import LEASE
+from kubelite.apiserver.printers.tables import Printer
 
 
 class LeaseStrategy(Strategy):

@@ -11,11 +11,11 @@ from typing import ClassVar
 from kubelite.api import scheme
 from kubelite.api.fieldselectors import META_FIELDS, Fields, Getter, field_path, first_of
 from kubelite.api.meta import JSON
-from kubelite.api.printers_core import EVENT
-from kubelite.api.tables import Printer
 from kubelite.api.validation import core
 from kubelite.api.validation.field import Errors
 from kubelite.apiserver.kinds.strategy import Strategy
+from kubelite.apiserver.printers.core import EVENT
+from kubelite.apiserver.printers.tables import Printer
 
 
 def _event_ref(attr: str) -> Getter:

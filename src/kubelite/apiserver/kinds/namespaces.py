@@ -14,11 +14,11 @@ from kubelite.api import defaults, scheme
 from kubelite.api.fieldselectors import NAME_ONLY_FIELDS, Fields, field_path
 from kubelite.api.meta import JSON
 from kubelite.api.names import name_is_dns_label
-from kubelite.api.printers_core import NAMESPACE
-from kubelite.api.tables import Printer
 from kubelite.api.validation.field import NameFn
 from kubelite.apiserver.kinds.serviceaccounts import ensure_default_service_account
 from kubelite.apiserver.kinds.strategy import Strategy, Writer
+from kubelite.apiserver.printers.core import NAMESPACE
+from kubelite.apiserver.printers.tables import Printer
 
 FINALIZER = "kubernetes"
 

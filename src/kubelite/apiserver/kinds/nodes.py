@@ -11,9 +11,9 @@ from typing import ClassVar
 from kubelite.api import defaults, scheme
 from kubelite.api.fieldselectors import NAME_ONLY_FIELDS, Fields, bool_field
 from kubelite.api.meta import JSON
-from kubelite.api.printers_core import NODE
-from kubelite.api.tables import Printer
 from kubelite.apiserver.kinds.strategy import Strategy
+from kubelite.apiserver.printers.core import NODE
+from kubelite.apiserver.printers.tables import Printer
 
 
 class NodeStrategy(Strategy):

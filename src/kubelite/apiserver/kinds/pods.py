@@ -12,11 +12,11 @@ from typing import ClassVar
 from kubelite.api import defaults, scheme
 from kubelite.api.fieldselectors import META_FIELDS, Fields, always_empty, bool_field, field_path
 from kubelite.api.meta import JSON, dig
-from kubelite.api.printers_core import POD
-from kubelite.api.tables import Printer
 from kubelite.api.validation import core
 from kubelite.api.validation.field import Errors
 from kubelite.apiserver.kinds.strategy import Strategy
+from kubelite.apiserver.printers.core import POD
+from kubelite.apiserver.printers.tables import Printer
 
 
 def qos_class(spec: JSON) -> str:

@@ -11,9 +11,9 @@ from typing import ClassVar
 
 from kubelite.api import defaults, errors, scheme
 from kubelite.api.meta import JSON
-from kubelite.api.printers_core import SERVICEACCOUNT
-from kubelite.api.tables import Printer
 from kubelite.apiserver.kinds.strategy import Strategy, Writer
+from kubelite.apiserver.printers.core import SERVICEACCOUNT
+from kubelite.apiserver.printers.tables import Printer
 
 
 async def ensure_default_service_account(writer: Writer, namespace: str) -> None:

@@ -11,11 +11,11 @@ from kubelite.api import defaults, scheme
 from kubelite.api.fieldselectors import META_FIELDS, Fields, field_path
 from kubelite.api.meta import JSON
 from kubelite.api.names import name_is_dns1035_label
-from kubelite.api.printers_core import ENDPOINTS, SERVICE
-from kubelite.api.tables import Printer
 from kubelite.api.validation import core
 from kubelite.api.validation.field import Errors, NameFn
 from kubelite.apiserver.kinds.strategy import Strategy
+from kubelite.apiserver.printers.core import ENDPOINTS, SERVICE
+from kubelite.apiserver.printers.tables import Printer
 
 
 class ServiceStrategy(Strategy):

@@ -23,9 +23,9 @@ from kubelite.api.errors import Cause
 from kubelite.api.fieldselectors import Fields
 from kubelite.api.meta import JSON
 from kubelite.api.names import name_is_dns_subdomain
-from kubelite.api.tables import DEFAULT_PRINTER, Printer
 from kubelite.api.validation.field import Errors, NameFn
 from kubelite.api.validation.objectmeta import validate_object_meta, validate_object_meta_update
+from kubelite.apiserver.printers.tables import DEFAULT_PRINTER, Printer
 from kubelite.storage.interface import Store
 
 # Fields that only the status subresource writes, and that a spec write keeps.

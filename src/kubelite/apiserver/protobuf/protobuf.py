@@ -3,7 +3,7 @@
 A body is ``k8s\\x00`` followed by a ``runtime.Unknown`` whose ``typeMeta`` names the kind and
 whose ``raw`` is that kind's message. :class:`ProtobufDecoder` turns it into the JSON document
 Kubernetes' own JSON encoder would have written for the same Go object, given the schemas as a
-serialized FileDescriptorSet (see :mod:`kubelite.api.protodesc`).
+serialized FileDescriptorSet (see :mod:`kubelite.apiserver.protobuf.protodesc`).
 
 How Go fields map to the wire, and back to JSON:
 
@@ -36,9 +36,9 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
-from kubelite.api import openapi
 from kubelite.api.meta import JSON
 from kubelite.api.meta_time import rfc3339, rfc3339_micro
+from kubelite.apiserver.openapi import openapi
 
 MAGIC = b"k8s\x00"
 MEDIA_TYPE = "application/vnd.kubernetes.protobuf"

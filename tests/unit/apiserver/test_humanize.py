@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from kubelite.api.humanize import human_duration, since
+from kubelite.apiserver.printers.humanize import human_duration, since
 
 M = 60
 H = 3600

@@ -2,7 +2,7 @@
 
 :func:`apply` merges a patch into an object the way kube-apiserver does (apimachinery
 ``strategicpatch``), with the patch metadata of the kind's OpenAPI schema
-(:func:`kubelite.api.openapi.schema_for`):
+(:func:`kubelite.apiserver.openapi.openapi.schema_for`):
 
 - maps merge key by key; ``null`` deletes a key; a field with strategy ``replace`` is replaced;
 - lists of objects with strategy ``merge`` merge item by item on ``x-kubernetes-patch-merge-key``;
@@ -26,7 +26,7 @@ import orjson
 
 from kubelite.api import errors
 from kubelite.api.meta import JSON
-from kubelite.api.patch_errors import rejected
+from kubelite.apiserver.patch.patch_errors import rejected
 
 DIRECTIVE = "$patch"
 RETAIN_KEYS = "$retainKeys"

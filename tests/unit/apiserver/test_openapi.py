@@ -13,7 +13,8 @@ import pytest
 from aiohttp import web
 from openapi_harness import PODS, REQUESTS, TOKEN, make_app
 
-from kubelite.api import openapi, scheme
+from kubelite.api import scheme
+from kubelite.apiserver.openapi import openapi
 
 
 def doc(path: str) -> dict[str, Any]:

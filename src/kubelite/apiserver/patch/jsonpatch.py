@@ -16,7 +16,7 @@ import orjson
 
 from kubelite.api import errors
 from kubelite.api.meta import JSON
-from kubelite.api.patch_errors import rejected
+from kubelite.apiserver.patch.patch_errors import rejected
 
 MAX_OPERATIONS = 10000
 _OPS = ("add", "remove", "replace", "move", "copy", "test")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubelite.api import openapi
 from kubelite.api.meta import JSON
+from kubelite.apiserver.openapi import openapi
 
 _RESOLVED: dict[int, JSON] = {}
 

@@ -7,8 +7,9 @@ from typing import Any
 import orjson
 import pytest
 
-from kubelite.api import jsonpatch, mergepatch, openapi, patch
 from kubelite.api.errors import StatusError
+from kubelite.apiserver.openapi import openapi
+from kubelite.apiserver.patch import jsonpatch, mergepatch, patch
 
 DOC = {"metadata": {"name": "p", "labels": {"a/b": "1", "t~x": "2"}},
        "spec": {"containers": [{"name": "a"}, {"name": "b"}]}}

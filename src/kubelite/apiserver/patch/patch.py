@@ -1,7 +1,8 @@
 """One entry point for the PATCH body types kube-apiserver accepts.
 
 :func:`apply_patch` decodes a request body by its ``Content-Type`` and applies it with
-:mod:`~kubelite.api.jsonpatch`, :mod:`~kubelite.api.mergepatch` or :mod:`~kubelite.api.smp`.
+:mod:`~kubelite.apiserver.patch.jsonpatch`, :mod:`~kubelite.apiserver.patch.mergepatch` or
+:mod:`~kubelite.apiserver.patch.smp`.
 Server-side apply (``application/apply-patch+yaml``) needs field ownership and belongs to the
 API server, not here. Errors are StatusErrors with kube's codes (400 bad body, 415 unknown or
 unsupported type, 422 patch not applicable).
@@ -13,8 +14,9 @@ from typing import Any
 
 import orjson
 
-from kubelite.api import errors, jsonpatch, mergepatch, smp
+from kubelite.api import errors
 from kubelite.api.meta import JSON
+from kubelite.apiserver.patch import jsonpatch, mergepatch, smp
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"

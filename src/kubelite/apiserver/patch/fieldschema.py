@@ -1,8 +1,9 @@
 """How server-side apply sees a schema node: scalar, struct, map or list, atomic or granular.
 
-Field ownership (:mod:`~kubelite.api.managedfields`) and apply (:mod:`~kubelite.api.apply`)
-walk objects with the kind's resolved OpenAPI schema (:func:`kubelite.api.openapi.schema_for`)
-the way structured-merge-diff walks its typed schema:
+Field ownership (:mod:`~kubelite.apiserver.patch.managedfields`) and apply
+(:mod:`~kubelite.apiserver.patch.apply`) walk objects with the kind's resolved OpenAPI
+schema (:func:`kubelite.apiserver.openapi.openapi.schema_for`) the way structured-merge-diff
+walks its typed schema:
 
 - structs (``properties``) and string maps (``additionalProperties``) are granular unless
   ``x-kubernetes-map-type: atomic``;

@@ -5,7 +5,7 @@ order, types, priorities and the cell texts follow ``pkg/printers/internalversio
 (Kubernetes 1.32). The server always renders the wide columns (``priority: 1``); kubectl
 shows them with ``-o wide``. Each kind's strategy names its :class:`Printer`; kinds
 without one get :data:`DEFAULT_PRINTER` (Name / Created At). The printers themselves
-are in :mod:`kubelite.api.printers_core` and :mod:`kubelite.api.printers_apps`.
+are in :mod:`kubelite.apiserver.printers.core` and :mod:`kubelite.apiserver.printers.apps`.
 
 Everything here is a pure function of the objects and ``now`` (a UTC datetime).
 """
@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubelite.api import errors
-from kubelite.api.humanize import since
 from kubelite.api.meta import JSON, dig
 from kubelite.api.meta_time import parse_time, rfc3339
 from kubelite.api.selectors import label_selector_from_dict
-from kubelite.api.table_docs import DOC
+from kubelite.apiserver.printers.humanize import since
+from kubelite.apiserver.printers.table_docs import DOC
 
 Cells = list[Any]
 

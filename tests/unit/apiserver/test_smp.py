@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from kubelite.api import openapi, smp
 from kubelite.api.errors import StatusError
+from kubelite.apiserver.openapi import openapi
+from kubelite.apiserver.patch import smp
 
 POD = openapi.schema_for("", "v1", "Pod")
 DEPLOY = openapi.schema_for("apps", "v1", "Deployment")

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from kubelite.api import managedfields as mf
-from kubelite.api import openapi
+from kubelite.apiserver.openapi import openapi
+from kubelite.apiserver.patch import managedfields as mf
 
 DEPLOY = openapi.schema_for("apps", "v1", "Deployment")
 POD = openapi.schema_for("", "v1", "Pod")

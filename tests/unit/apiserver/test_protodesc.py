@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from google.protobuf import descriptor_pb2
 
-from kubelite.api import protodesc
-from kubelite.api.protodesc import KubectlDescriptors, NoDescriptors
+from kubelite.apiserver.protobuf import protodesc
+from kubelite.apiserver.protobuf.protodesc import KubectlDescriptors, NoDescriptors
 
 
 def fake_file(name: str, package: str, messages: list[str]) -> bytes:

@@ -10,7 +10,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from kubelite.api import errors, openapi, patch, scheme
+from kubelite.api import errors, scheme
+from kubelite.apiserver.openapi import openapi
+from kubelite.apiserver.patch import patch
 
 DISCOVERY_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 TOKEN = "harness-token"

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from kubelite.api import errors, tables
-from kubelite.api.printers_core import format_endpoints, pod_status
+from kubelite.api import errors
 from kubelite.api.scheme import RESOURCES, Resource, lookup
 from kubelite.apiserver.kinds.table import resolve
+from kubelite.apiserver.printers import tables
+from kubelite.apiserver.printers.core import format_endpoints, pod_status
 
 
 def build_table(resource: Resource | str, objects: list[dict[str, Any]], now: dt.datetime,

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from kubelite.api import apply, errors, openapi
+from kubelite.api import errors
+from kubelite.apiserver.openapi import openapi
+from kubelite.apiserver.patch import apply
 
 DEPLOY = openapi.schema_for("apps", "v1", "Deployment")
 POD = openapi.schema_for("", "v1", "Pod")

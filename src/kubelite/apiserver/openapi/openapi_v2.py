@@ -1,5 +1,5 @@
 """``/openapi/v2``: the served API as one Swagger 2.0 document (JSON), derived from the v3
-documents of :mod:`kubelite.api.openapi`.
+documents of :mod:`kubelite.apiserver.openapi.openapi`.
 
 Definitions are the v3 component schemas with references pointed at ``#/definitions/``;
 operations keep their ``x-kubernetes-*`` extensions, take the request body as a ``body``
@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 
-from kubelite.api import openapi
 from kubelite.api.meta import JSON
+from kubelite.apiserver.openapi import openapi
 
 _V3_REF = "#/components/schemas/"
 _V2_REF = "#/definitions/"

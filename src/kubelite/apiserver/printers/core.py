@@ -11,12 +11,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from kubelite.api.humanize import since
 from kubelite.api.meta import JSON, dig
 from kubelite.api.meta_time import rfc3339
 from kubelite.api.selectors import format_labels
-from kubelite.api.table_docs import DOC
-from kubelite.api.tables import (
+from kubelite.apiserver.printers.humanize import since
+from kubelite.apiserver.printers.table_docs import DOC
+from kubelite.apiserver.printers.tables import (
     AGE_COL,
     Cells,
     Printer,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from kubectl_capture import JSON, capture, dry_run_json
 
-from kubelite.api.protobuf import ProtobufDecoder, ProtobufError, go_duration
-from kubelite.api.protodesc import KubectlDescriptors
+from kubelite.apiserver.protobuf.protobuf import ProtobufDecoder, ProtobufError, go_duration
+from kubelite.apiserver.protobuf.protodesc import KubectlDescriptors
 
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 

@@ -10,8 +10,8 @@ import datetime as dt
 
 from kubelite.api.meta import JSON, dig
 from kubelite.api.selectors import format_labels
-from kubelite.api.table_docs import DOC
-from kubelite.api.tables import (
+from kubelite.apiserver.printers.table_docs import DOC
+from kubelite.apiserver.printers.tables import (
     AGE_COL,
     CONTAINERS_COL,
     IMAGES_COL,

@@ -9,7 +9,7 @@ which :func:`definitions` undoes:
   ``{"allOf": [{"$ref": "#/components/schemas/X"}], "description": ...}``;
 - ``apiVersion``/``kind`` carry an ``enum`` that kube does not publish, while the real
   enumerations (``restartPolicy``, ``imagePullPolicy``, ...) are missing: they come from
-  :mod:`kubelite.api.openapi_enums`;
+  :mod:`kubelite.apiserver.openapi.openapi_enums`;
 - ``IntOrString`` and ``Quantity`` are ``oneOf`` without a description; kube publishes them
   as strings (``format: int-or-string`` for the former).
 
@@ -40,7 +40,7 @@ import orjson
 
 from kubelite.api import scheme
 from kubelite.api.meta import JSON
-from kubelite.api.openapi_enums import ENUMS, enum_description
+from kubelite.apiserver.openapi.openapi_enums import ENUMS, enum_description
 
 KUBERNETES_VERSION = "v1.32.0"
 REF_PREFIX = "#/components/schemas/"

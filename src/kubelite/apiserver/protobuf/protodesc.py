@@ -8,8 +8,9 @@ keyed by each binary's path, size and modification time.
 
 Contracts: the result is a serialized ``google.protobuf.FileDescriptorSet`` whose files
 import only each other (the gogo-protobuf import is dropped: its options stay on fields as
-unknown extensions, which :mod:`kubelite.api.protobuf` reads). When several binaries carry the
-same file, the largest descriptor wins: later Kubernetes releases only add fields and messages.
+unknown extensions, which :mod:`kubelite.apiserver.protobuf.protobuf` reads). When several
+binaries carry the same file, the largest descriptor wins: later Kubernetes releases only add
+fields and messages.
 Everything here blocks (it reads files of tens of megabytes): call it from a thread.
 """
 

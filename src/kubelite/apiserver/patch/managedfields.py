@@ -3,7 +3,7 @@
 A field set is a set of paths; a path is a tuple of path elements written as in
 ``fieldsV1``: ``f:<field>``, ``k:<json of the list-map keys>``, ``v:<json of a set item>``,
 ``i:<index>``. :func:`to_field_set`, :func:`compare` and :func:`remove_items` walk objects
-with the kind's schema (:mod:`~kubelite.api.fieldschema`) as structured-merge-diff does;
+with the kind's schema (:mod:`~kubelite.apiserver.patch.fieldschema`) as structured-merge-diff does;
 :func:`to_fields_v1` / :func:`from_fields_v1` are the wire form (``.`` marks a path that is
 itself a member and has members below it).
 
@@ -22,8 +22,8 @@ from typing import Any
 
 import orjson
 
-from kubelite.api import fieldschema as fs
 from kubelite.api.meta import JSON
+from kubelite.apiserver.patch import fieldschema as fs
 
 Path = tuple[str, ...]
 Keep = Callable[[Path], bool]

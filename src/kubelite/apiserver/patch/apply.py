@@ -21,10 +21,10 @@ from typing import Any
 import orjson
 
 from kubelite.api import errors
-from kubelite.api import fieldschema as fs
-from kubelite.api import managedfields as mf
-from kubelite.api.managedfields import MISSING, Keep, ManagerKey, Path
 from kubelite.api.meta import JSON
+from kubelite.apiserver.patch import fieldschema as fs
+from kubelite.apiserver.patch import managedfields as mf
+from kubelite.apiserver.patch.managedfields import MISSING, Keep, ManagerKey, Path
 
 
 def merge(live: Any, config: Any, schema: JSON | None) -> Any:
