@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from kubelite.apiserver.openapi import openapi
+from kubelite.apiserver.patch import fieldpaths as fp
 from kubelite.apiserver.patch import managedfields as mf
 
 DEPLOY = openapi.schema_for("apps", "v1", "Deployment")
@@ -51,19 +52,19 @@ def pod(**spec: Any) -> dict[str, Any]:
     ({"data": {"a": "1", "b": "2"}}, CM, {"f:data": {"f:a": {}, "f:b": {}}}),
 ])
 def test_field_set_of_an_object(obj: dict[str, Any], schema: Any, fields_v1: Any) -> None:
-    paths = mf.to_field_set(obj, schema)
-    assert mf.to_fields_v1(paths) == fields_v1
-    assert mf.from_fields_v1(fields_v1) == paths
+    paths = fp.to_field_set(obj, schema)
+    assert fp.to_fields_v1(paths) == fields_v1
+    assert fp.from_fields_v1(fields_v1) == paths
 
 
 def test_list_map_item_without_its_key_is_an_error() -> None:
-    with pytest.raises(mf.FieldPathError, match='omits key field "name"'):
-        mf.to_field_set(pod(containers=[{"image": "i"}]), POD)
+    with pytest.raises(fp.FieldPathError, match='omits key field "name"'):
+        fp.to_field_set(pod(containers=[{"image": "i"}]), POD)
 
 
 def test_duplicate_keys_are_an_error() -> None:
-    with pytest.raises(mf.FieldPathError, match="duplicate entries"):
-        mf.to_field_set(pod(containers=[{"name": "c"}, {"name": "c"}]), POD)
+    with pytest.raises(fp.FieldPathError, match="duplicate entries"):
+        fp.to_field_set(pod(containers=[{"name": "c"}, {"name": "c"}]), POD)
 
 
 @pytest.mark.parametrize(("old", "new", "added", "modified", "removed"), [
@@ -75,9 +76,9 @@ def test_duplicate_keys_are_an_error() -> None:
      {("f:metadata", "f:finalizers", 'v:"y"')}, set(),
      {("f:metadata", "f:finalizers", 'v:"x"')}),
 ])
-def test_compare(old: Any, new: Any, added: set[mf.Path], modified: set[mf.Path],
-                 removed: set[mf.Path]) -> None:
-    cmp = mf.compare(old, new, CM)
+def test_compare(old: Any, new: Any, added: set[fp.Path], modified: set[fp.Path],
+                 removed: set[fp.Path]) -> None:
+    cmp = fp.compare(old, new, CM)
     assert (cmp.added, cmp.modified, cmp.removed) == (added, modified, removed)
 
 
@@ -85,7 +86,7 @@ def test_compare_item_and_atomic_fields() -> None:
     old = pod(containers=[{"name": "a", "image": "1", "args": ["x"]}])
     new = pod(containers=[{"name": "a", "image": "2", "args": ["y"]},
                           {"name": "b", "image": "3"}])
-    cmp = mf.compare(old, new, POD)
+    cmp = fp.compare(old, new, POD)
     item_b = ("f:spec", "f:containers", 'k:{"name":"b"}')
     assert cmp.added == {item_b, (*item_b, "f:name"), (*item_b, "f:image")}
     item_a = ("f:spec", "f:containers", 'k:{"name":"a"}')
@@ -102,28 +103,28 @@ def test_compare_item_and_atomic_fields() -> None:
     (("f:metadata", "f:finalizers", 'v:"x"'), '.metadata.finalizers[="x"]'),
     (("f:a", "i:3"), ".a[3]"),
 ])
-def test_path_strings(path: mf.Path, text: str) -> None:
-    assert mf.path_string(path) == text
+def test_path_strings(path: fp.Path, text: str) -> None:
+    assert fp.path_string(path) == text
 
 
 def test_set_algebra_and_remove_items() -> None:
     obj = {"metadata": {"labels": {"a": "1", "b": "2"}}, "data": {"x": "y"}}
-    a = mf.to_field_set(obj, CM)
+    a = fp.to_field_set(obj, CM)
     b = {("f:metadata", "f:labels", "f:b")}
     assert a - b == {("f:metadata", "f:labels", "f:a"), ("f:data", "f:x")}
-    assert mf.remove_items(obj, b, CM) == {"metadata": {"labels": {"a": "1"}}, "data": {"x": "y"}}
-    gone = mf.remove_items(obj, {("f:data", "f:x")}, CM)
+    assert fp.remove_items(obj, b, CM) == {"metadata": {"labels": {"a": "1"}}, "data": {"x": "y"}}
+    gone = fp.remove_items(obj, {("f:data", "f:x")}, CM)
     assert gone == {"metadata": {"labels": {"a": "1", "b": "2"}}}
     assert obj["data"] == {"x": "y"}, "inputs are not mutated"
-    named = mf.ensure_named({("f:metadata", "f:labels", "f:a")}, CM)
+    named = fp.ensure_named({("f:metadata", "f:labels", "f:a")}, CM)
     assert named == {("f:metadata",), ("f:metadata", "f:labels"),
                      ("f:metadata", "f:labels", "f:a")}
 
 
 def test_malformed_fields_v1() -> None:
-    with pytest.raises(mf.FieldPathError):
-        mf.from_fields_v1({"spec": {}})
-    with pytest.raises(mf.FieldPathError, match="operation"):
+    with pytest.raises(fp.FieldPathError):
+        fp.from_fields_v1({"spec": {}})
+    with pytest.raises(fp.FieldPathError, match="operation"):
         mf.decode([{"manager": "m", "operation": "Patch", "apiVersion": "v1",
                     "fieldsType": "FieldsV1", "fieldsV1": {}}])
 

@@ -22,9 +22,11 @@ import orjson
 
 from kubelite.api import errors
 from kubelite.api.meta import JSON
+from kubelite.apiserver.patch import fieldpaths as fp
 from kubelite.apiserver.patch import fieldschema as fs
 from kubelite.apiserver.patch import managedfields as mf
-from kubelite.apiserver.patch.managedfields import MISSING, Keep, ManagerKey, Path
+from kubelite.apiserver.patch.fieldpaths import MISSING, Path
+from kubelite.apiserver.patch.managedfields import Keep, ManagerKey
 
 
 def merge(live: Any, config: Any, schema: JSON | None) -> Any:
@@ -46,8 +48,8 @@ def merge(live: Any, config: Any, schema: JSON | None) -> Any:
 
 def _merge_list(live: list[Any], config: list[Any], sh: fs.Shape) -> list[Any]:
     """Items only the live list has keep their place; the others follow the config's order."""
-    cpes = [mf.item_element(sh, item, i) for i, item in enumerate(config)]
-    lpes = [mf.item_element(sh, item, i) for i, item in enumerate(live)]
+    cpes = [fp.item_element(sh, item, i) for i, item in enumerate(config)]
+    lpes = [fp.item_element(sh, item, i) for i, item in enumerate(live)]
     cindex = dict(zip(cpes, config, strict=True))
     lindex: dict[str, Any] = {}
     for pe, item in zip(lpes, live, strict=True):
@@ -82,35 +84,35 @@ def _prune(merged: JSON, managed: mf.Managed, key: ManagerKey, last: set[Path] |
     """Remove what the applier owned last time and dropped, unless someone else owns it."""
     if not last:
         return merged
-    pruned = mf.remove_items(merged, mf.ensure_named(last, schema), schema)
+    pruned = fp.remove_items(merged, fp.ensure_named(last, schema), schema)
     owned: set[Path] = set()
     for entry in managed.values():
         owned |= entry.fields
-    merged_set = mf.ensure_named(mf.to_field_set(merged, schema), schema)
-    pruned_set = mf.ensure_named(mf.to_field_set(pruned, schema), schema)
-    pruned = mf.remove_items(
-        merged, merged_set - (pruned_set | mf.ensure_named(owned, schema)), schema)
-    pruned_set = mf.ensure_named(mf.to_field_set(pruned, schema), schema)
-    dropped = (merged_set - pruned_set) & mf.ensure_named(last, schema)
-    result: JSON = mf.remove_items(merged, dropped, schema)
+    merged_set = fp.ensure_named(fp.to_field_set(merged, schema), schema)
+    pruned_set = fp.ensure_named(fp.to_field_set(pruned, schema), schema)
+    pruned = fp.remove_items(
+        merged, merged_set - (pruned_set | fp.ensure_named(owned, schema)), schema)
+    pruned_set = fp.ensure_named(fp.to_field_set(pruned, schema), schema)
+    dropped = (merged_set - pruned_set) & fp.ensure_named(last, schema)
+    result: JSON = fp.remove_items(merged, dropped, schema)
     return result
 
 
 def conflict_error(conflicts: dict[ManagerKey, set[Path]]) -> errors.StatusError:
     """409 Conflict as kube reports apply conflicts (apimachinery ``NewConflictError``)."""
     pairs = [(key, path) for key in sorted(conflicts, key=ManagerKey.identifier)
-             for path in mf.iterate(conflicts[key])]
+             for path in fp.iterate(conflicts[key])]
     causes = [errors.Cause("FieldManagerConflict", f"conflict with {key.describe()}",
-                           mf.path_string(path)) for key, path in pairs]
+                           fp.path_string(path)) for key, path in pairs]
     if len(pairs) == 1:
         key, path = pairs[0]
         message = (f"Apply failed with 1 conflict: conflict with {key.describe()}: "
-                   f"{mf.path_string(path)}")
+                   f"{fp.path_string(path)}")
     else:
         parts: list[str] = []
         for key in sorted(conflicts, key=ManagerKey.identifier):
             parts.append(f"conflicts with {key.describe()}:")
-            parts.extend(f"- {mf.path_string(p)}" for p in mf.iterate(conflicts[key]))
+            parts.extend(f"- {fp.path_string(p)}" for p in fp.iterate(conflicts[key]))
         message = f"Apply failed with {len(pairs)} conflicts: " + "\n".join(parts)
     return errors.StatusError(409, "Conflict", message, None, causes)
 
@@ -133,9 +135,9 @@ def _allowed_by_last_applied(live: JSON, schema: JSON | None) -> set[Path]:
     if not isinstance(last, dict) or last.get("apiVersion") != live.get("apiVersion"):
         return set()
     try:
-        fields = mf.to_field_set(last, schema)
-        cmp = mf.compare(last, mf.plain(live), schema)
-    except mf.FieldPathError:
+        fields = fp.to_field_set(last, schema)
+        cmp = fp.compare(last, mf.plain(live), schema)
+    except fp.FieldPathError:
         return set()
     return fields - cmp.modified - cmp.added - cmp.removed
 
@@ -154,12 +156,12 @@ def apply(live: JSON | None, config: JSON, *, manager: str, force: bool,
     key = mf.key_for(manager, mf.APPLY, api_version, subresource)
     try:
         managed = mf.decode((live or {}).get("metadata", {}).get("managedFields"))
-    except mf.FieldPathError as e:
+    except fp.FieldPathError as e:
         raise _internal(f"failed to decode managed fields: {e}") from None
     old: JSON = mf.plain(live) if live is not None else mf.skeleton(schema)
     try:
-        config_set = {p for p in mf.to_field_set(config, schema) if keep(p)}
-    except mf.FieldPathError as e:
+        config_set = {p for p in fp.to_field_set(config, schema) if keep(p)}
+    except fp.FieldPathError as e:
         raise _internal(f"failed to create typed patch object: {e}") from None
     try:
         if live is not None and not managed:
@@ -182,7 +184,7 @@ def apply(live: JSON | None, config: JSON, *, manager: str, force: bool,
                 conflicts = remaining
         if conflicts and not force:
             raise conflict_error(conflicts)
-    except mf.FieldPathError as e:
+    except fp.FieldPathError as e:
         raise _internal(f"failed to merge config: {e}") from None
     changed = live is None or new != old
     entry = managed[key]
