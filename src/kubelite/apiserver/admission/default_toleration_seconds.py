@@ -4,16 +4,9 @@ controller evicts them only after that."""
 
 from __future__ import annotations
 
-from kubelite.api import defaults, scheme
-from kubelite.api.meta import JSON, dig
-from kubelite.apiserver.admission.interface import (
-    CREATE,
-    UPDATE,
-    Attributes,
-    Operation,
-    Plugin,
-    is_pod,
-)
+from kubelite.api import defaults
+from kubelite.api.meta import JSON
+from kubelite.apiserver.admission.interface import Attributes, PodPlugin, pod_spec
 
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
@@ -39,18 +32,14 @@ def _added(tolerations: list[object]) -> list[JSON]:
     ]
 
 
-class DefaultTolerationSeconds(Plugin):
+class DefaultTolerationSeconds(PodPlugin):
     """Adds the ``not-ready`` and ``unreachable`` NoExecute tolerations a pod lacks."""
 
     name = "DefaultTolerationSeconds"
 
-    def handles(self, operation: Operation, resource: scheme.Resource,
-                subresource: str | None) -> bool:
-        return operation in (CREATE, UPDATE) and is_pod(resource, subresource)
-
     async def admit(self, attrs: Attributes) -> None:
-        spec = dig(attrs.obj, "spec")
-        if not isinstance(spec, dict):
+        spec = pod_spec(attrs)
+        if spec is None:
             return
         tolerations = spec.get("tolerations")
         if tolerations is None:

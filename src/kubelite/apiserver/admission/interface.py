@@ -11,10 +11,10 @@ raising a :class:`~kubelite.api.errors.StatusError` (usually 403 Forbidden, see
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import ClassVar, Literal, Protocol
 
 from kubelite.api import errors, scheme
-from kubelite.api.meta import JSON
+from kubelite.api.meta import JSON, dig
 
 Operation = Literal["CREATE", "UPDATE", "DELETE"]
 CREATE: Operation = "CREATE"
@@ -75,6 +75,22 @@ class Plugin:
 def is_pod(resource: scheme.Resource, subresource: str | None) -> bool:
     """A write of a pod itself (not of its status, binding or other subresource)."""
     return resource.group == "" and resource.plural == "pods" and subresource is None
+
+
+class PodPlugin(Plugin):
+    """A plugin for writes of pods themselves, on the ``operations`` it names."""
+
+    operations: ClassVar[tuple[Operation, ...]] = (CREATE, UPDATE)
+
+    def handles(self, operation: Operation, resource: scheme.Resource,
+                subresource: str | None) -> bool:
+        return operation in self.operations and is_pod(resource, subresource)
+
+
+def pod_spec(attrs: Attributes) -> JSON | None:
+    """The spec of the pod being written, when it is an object."""
+    spec = dig(attrs.obj, "spec")
+    return spec if isinstance(spec, dict) else None
 
 
 def forbidden(attrs: Attributes, reason: str) -> errors.StatusError:

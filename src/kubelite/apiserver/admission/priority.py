@@ -7,31 +7,25 @@ gives; an update that drops them keeps the old values.
 
 from __future__ import annotations
 
-from kubelite.api import defaults, scheme
+from kubelite.api import defaults
 from kubelite.api.meta import dig
 from kubelite.apiserver.admission.interface import (
-    CREATE,
     UPDATE,
     Attributes,
-    Operation,
-    Plugin,
+    PodPlugin,
     forbidden,
-    is_pod,
+    pod_spec,
 )
 
 
-class Priority(Plugin):
+class Priority(PodPlugin):
     """Sets ``priority`` and ``preemptionPolicy`` of pods on create, keeps them on update."""
 
     name = "Priority"
 
-    def handles(self, operation: Operation, resource: scheme.Resource,
-                subresource: str | None) -> bool:
-        return operation in (CREATE, UPDATE) and is_pod(resource, subresource)
-
     async def admit(self, attrs: Attributes) -> None:
-        spec = dig(attrs.obj, "spec")
-        if not isinstance(spec, dict):
+        spec = pod_spec(attrs)
+        if spec is None:
             return
         if attrs.operation == UPDATE:
             old_spec = dig(attrs.old, "spec")

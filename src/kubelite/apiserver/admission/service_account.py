@@ -14,10 +14,9 @@ from kubelite.api.meta import JSON, dig
 from kubelite.apiserver.admission.interface import (
     CREATE,
     Attributes,
-    Operation,
-    Plugin,
+    PodPlugin,
     forbidden,
-    is_pod,
+    pod_spec,
 )
 from kubelite.storage.interface import Store
 
@@ -56,21 +55,18 @@ def _is_mirror_pod(obj: JSON) -> bool:
     return isinstance(annotations, dict) and defaults.MIRROR_POD_ANNOTATION in annotations
 
 
-class ServiceAccount(Plugin):
+class ServiceAccount(PodPlugin):
     """Defaults and checks a pod's service account on create."""
 
     name = "ServiceAccount"
+    operations = (CREATE,)
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def handles(self, operation: Operation, resource: scheme.Resource,
-                subresource: str | None) -> bool:
-        return operation == CREATE and is_pod(resource, subresource)
-
     async def admit(self, attrs: Attributes) -> None:
-        spec = dig(attrs.obj, "spec")
-        if not isinstance(spec, dict):
+        spec = pod_spec(attrs)
+        if spec is None:
             return
         if _is_mirror_pod(attrs.obj or {}):
             if not _unset(spec.get("serviceAccountName")):
