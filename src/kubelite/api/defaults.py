@@ -26,7 +26,7 @@ from typing import Any
 
 from kubelite.api import quantity
 from kubelite.api.image_refs import default_pull_policy
-from kubelite.api.meta import JSON, dig
+from kubelite.api.meta import JSON
 
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"
 DEFAULT_SCHEDULER = "default-scheduler"
@@ -52,8 +52,11 @@ PREEMPT_LOWER_PRIORITY = "PreemptLowerPriority"
 
 def _child(parent: Any, key: str) -> JSON | None:
     """``parent[key]`` when it is an object."""
-    value = dig(parent, key)
-    return value if isinstance(value, dict) else None
+    if isinstance(parent, dict):
+        value = parent.get(key)
+        if isinstance(value, dict):
+            return value
+    return None
 
 
 def _ensure(parent: Any, key: str) -> JSON | None:

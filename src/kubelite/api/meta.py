@@ -27,15 +27,14 @@ def dig(obj: Any, *path: str | int) -> Any:
     """
     cur: Any = obj
     for step in path:
-        if isinstance(step, str):
-            if not isinstance(cur, dict):
-                return None
+        if isinstance(cur, dict):
             cur = cur.get(step)
-        elif isinstance(cur, list) and -len(cur) <= step < len(cur):
+        elif isinstance(cur, list) and isinstance(step, int) and -len(cur) <= step < len(cur):
             cur = cur[step]
         else:
             return None
     return cur
+
 
 # utilrand's alphabet: no vowels (no accidental words) and no look-alikes (0/1/3).
 GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"

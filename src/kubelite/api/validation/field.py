@@ -12,7 +12,7 @@ from typing import Any
 
 from kubelite.api._gofmt import go_quote, go_string_map
 from kubelite.api.errors import Cause
-from kubelite.api.meta import JSON, dig
+from kubelite.api.meta import JSON
 from kubelite.api.names import IS_NEGATIVE_MSG, is_dns1123_label
 
 NameFn = Callable[[str, bool], list[str]]
@@ -111,25 +111,25 @@ class Errors:
 
 def dict_at(obj: Any, key: str) -> JSON:
     """``obj[key]`` when it is an object, else an empty one."""
-    v = dig(obj, key)
+    v = obj.get(key) if isinstance(obj, dict) else None
     return v if isinstance(v, dict) else {}
 
 
 def list_at(obj: Any, key: str) -> list[Any]:
     """``obj[key]`` when it is a list, else an empty one."""
-    v = dig(obj, key)
+    v = obj.get(key) if isinstance(obj, dict) else None
     return v if isinstance(v, list) else []
 
 
 def str_at(obj: Any, key: str) -> str:
     """``obj[key]`` as text (``""`` when unset)."""
-    v = dig(obj, key)
+    v = obj.get(key) if isinstance(obj, dict) else None
     return v if isinstance(v, str) else ("" if v is None else str(v))
 
 
 def int_at(obj: Any, key: str) -> int | None:
     """``obj[key]`` when it is an integer (not a bool), else None."""
-    v = dig(obj, key)
+    v = obj.get(key) if isinstance(obj, dict) else None
     return v if isinstance(v, int) and not isinstance(v, bool) else None
 
 
