@@ -402,7 +402,7 @@ class Registry:
                     f"{meta.get('resourceVersion')}",
                 )
             await self.admission.run(Attributes(
-                DELETE, res, None, namespace or "", name, None, deep_copy(current)))
+                DELETE, res, None, namespace or "", name, None, current))
             grace = strategy.grace_period(current, opts.grace_period_seconds)
             fins = list(meta.get("finalizers") or [])
             gc_fins = _finalizers_for(opts.propagation_policy, fins)

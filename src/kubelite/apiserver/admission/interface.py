@@ -25,7 +25,8 @@ DELETE: Operation = "DELETE"
 @dataclass
 class Attributes:
     """One request as admission sees it. ``obj`` is the object being written (None on
-    DELETE), ``old`` the stored one (None on CREATE); both are private copies."""
+    DELETE), the request's private copy that mutating plugins may change; ``old`` is the
+    stored one (None on CREATE), which may be shared with the watch cache: read it only."""
 
     operation: Operation
     resource: scheme.Resource
