@@ -2,11 +2,11 @@
 
 This is kube-apiserver's ``registry/generic`` in small: it owns the metadata rules (uid,
 creationTimestamp, generation, resourceVersion, generateName), finalizers, managedFields
-and optimistic concurrency, and runs every write through the same steps: decode checks,
-the kind's defaults, the admission chain (:mod:`kubelite.apiserver.admission`), the kind's
-prepare and validate, then the store. What differs by kind is asked of its strategy
-(:mod:`kubelite.apiserver.kinds`); no kind is named here. Handlers call it; it calls the
-store.
+and optimistic concurrency, and runs every write through the same steps: the kind's
+prepare (status resets), decode checks, the kind's defaults, the admission chain
+(:mod:`kubelite.apiserver.admission`), managedFields, the kind's validation, then the
+store. What differs by kind is asked of its strategy (:mod:`kubelite.apiserver.kinds`); no
+kind is named here. Handlers call it; it calls the store.
 
 Objects handed out may be shared with the watch cache: callers never mutate them.
 """
