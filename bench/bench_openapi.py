@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import time
 
-from kubelite.api import openapi, smp
+from kubelite.apiserver.openapi import openapi
+from kubelite.apiserver.patch import smp
 
 
 def main() -> None:

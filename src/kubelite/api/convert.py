@@ -6,9 +6,7 @@ converted at the API boundary, field by field as Kubernetes maps them.
 
 from __future__ import annotations
 
-from typing import Any
-
-JSON = dict[str, Any]
+from kubelite.api.meta import JSON
 
 # events.k8s.io/v1 field -> core/v1 field
 _EVENT_FIELDS = {

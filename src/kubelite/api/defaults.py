@@ -9,25 +9,24 @@ Three sources fill in what a manifest leaves out, and this module reproduces eac
   (``resources: {}``, ``status: {}``, a template's ``creationTimestamp: null``, the status
   counters of ReplicaSets and DaemonSets), so that ``kubectl get -o yaml`` shows the same
   field set as a real cluster;
-- the mutating admission plugins enabled by default that touch pods (ServiceAccount,
-  Priority, DefaultTolerationSeconds): :func:`admit_pod`.
+The mutating admission plugins enabled by default that touch pods (ServiceAccount,
+Priority, DefaultTolerationSeconds) are in ``kubelite.apiserver.admission``; which
+defaulter a kind runs is named by its strategy (``kubelite.apiserver.kinds``).
 
-Contracts: :func:`apply_defaults` only adds or normalises fields, never rejects, and
+Contracts: each ``default_<kind>`` only adds or normalises fields, never rejects, and
 tolerates malformed input (validation reports it afterwards); applying it twice gives the
-same object as applying it once. Both functions mutate the object they are given, which
-must be the caller's private copy.
+same object as applying it once. They mutate the object they are given, which must be the
+caller's private copy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from kubelite.api import errors, quantity
+from kubelite.api import quantity
 from kubelite.api.image_refs import default_pull_policy
-from kubelite.api.scheme import Resource
-
-JSON = dict[str, Any]
+from kubelite.api.meta import JSON
 
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"
 DEFAULT_SCHEDULER = "default-scheduler"
@@ -47,8 +46,6 @@ SYSTEM_PRIORITY_CLASSES = {
 }
 PREEMPT_LOWER_PRIORITY = "PreemptLowerPriority"
 
-_NOT_READY_TAINT = "node.kubernetes.io/not-ready"
-_UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
 
 
 # -- helpers over JSON -------------------------------------------------------------------
@@ -238,7 +235,7 @@ def _pod_only(spec: JSON) -> None:
                         port["hostPort"] = port["containerPort"]
 
 
-def _pod(obj: JSON) -> None:
+def default_pod(obj: JSON) -> None:
     spec = _ensure(obj, "spec")
     if spec is not None:
         _pod_only(spec)
@@ -260,7 +257,7 @@ def _template(spec: JSON | None) -> None:
 
 # -- apps/v1 -----------------------------------------------------------------------------
 
-def _deployment(obj: JSON) -> None:
+def default_deployment(obj: JSON) -> None:
     spec = _ensure(obj, "spec")
     if spec is None:
         return
@@ -279,7 +276,7 @@ def _deployment(obj: JSON) -> None:
     _ensure(obj, "status")
 
 
-def _replica_set(obj: JSON) -> None:
+def default_replica_set(obj: JSON) -> None:
     spec = _ensure(obj, "spec")
     if spec is None:
         return
@@ -290,7 +287,7 @@ def _replica_set(obj: JSON) -> None:
         _default_ptr(status, "replicas", 0)
 
 
-def _daemon_set(obj: JSON) -> None:
+def default_daemon_set(obj: JSON) -> None:
     spec = _ensure(obj, "spec")
     if spec is None:
         return
@@ -313,7 +310,7 @@ def _daemon_set(obj: JSON) -> None:
 
 # -- core/v1 others ----------------------------------------------------------------------
 
-def _service(obj: JSON) -> None:
+def default_service(obj: JSON) -> None:
     spec = _ensure(obj, "spec")
     if spec is None:
         return
@@ -361,7 +358,7 @@ def _ip_families(spec: JSON) -> None:
         spec["ipFamilies"] = ["IPv4"]
 
 
-def _namespace(obj: JSON) -> None:
+def default_namespace(obj: JSON) -> None:
     meta = _ensure(obj, "metadata")
     name = meta.get("name") if meta is not None else None
     if meta is not None and isinstance(name, str) and name:
@@ -374,17 +371,17 @@ def _namespace(obj: JSON) -> None:
         _default(status, "phase", "Active")
 
 
-def _secret(obj: JSON) -> None:
+def default_secret(obj: JSON) -> None:
     _default(obj, "type", "Opaque")
 
 
-def _endpoints(obj: JSON) -> None:
+def default_endpoints(obj: JSON) -> None:
     for subset in _items(obj, "subsets"):
         for port in _items(subset, "ports"):
             _default(port, "protocol", "TCP")
 
 
-def _node(obj: JSON) -> None:
+def default_node(obj: JSON) -> None:
     _ensure(obj, "spec")
     status = _child(obj, "status")
     if status is not None and status.get("allocatable") is None:
@@ -396,151 +393,5 @@ def _node(obj: JSON) -> None:
             quantity.canonicalize_list(resources)
 
 
-def _lease(obj: JSON) -> None:
+def default_lease(obj: JSON) -> None:
     _ensure(obj, "spec")
-
-
-_DEFAULTERS: dict[tuple[str, str], Callable[[JSON], None]] = {
-    ("", "Pod"): _pod,
-    ("", "Service"): _service,
-    ("", "Namespace"): _namespace,
-    ("", "Secret"): _secret,
-    ("", "Endpoints"): _endpoints,
-    ("", "Node"): _node,
-    ("apps", "Deployment"): _deployment,
-    ("apps", "ReplicaSet"): _replica_set,
-    ("apps", "DaemonSet"): _daemon_set,
-    ("coordination.k8s.io", "Lease"): _lease,
-}
-
-
-def apply_defaults(resource: Resource, obj: JSON) -> None:
-    """Fill in what kube-apiserver's decoder fills in for ``resource``; mutates ``obj``.
-
-    Kinds without defaults (ConfigMap, ServiceAccount, Event) are left as they are.
-    """
-    defaulter = _DEFAULTERS.get((resource.group, resource.kind))
-    if defaulter is not None:
-        defaulter(obj)
-
-
-# -- admission ---------------------------------------------------------------------------
-
-def _forbidden(name: str, reason: str) -> errors.StatusError:
-    """``admission.NewForbidden`` for a pod."""
-    return errors.StatusError(403, "Forbidden", f'pods "{name}" is forbidden: {reason}',
-                              {"name": name, "kind": "pods"})
-
-
-def _is_mirror_pod(obj: JSON) -> bool:
-    annotations = _child(_child(obj, "metadata"), "annotations")
-    return annotations is not None and MIRROR_POD_ANNOTATION in annotations
-
-
-def _references(spec: JSON, source: str) -> bool:
-    """Whether a mirror pod's spec points at ``secret`` or ``configMap`` objects."""
-    ref_key = "secretKeyRef" if source == "secret" else "configMapKeyRef"
-    env_from_key = "secretRef" if source == "secret" else "configMapRef"
-    for vol in _items(spec, "volumes"):
-        if _child(vol, source) is not None:
-            return True
-        for proj in _items(_child(vol, "projected"), "sources"):
-            if _child(proj, source) is not None:
-                return True
-    for key in ("initContainers", "containers", "ephemeralContainers"):
-        for ctr in _items(spec, key):
-            if any(_child(_child(env, "valueFrom"), ref_key) is not None
-                   for env in _items(ctr, "env")):
-                return True
-            if any(_child(ef, env_from_key) is not None for ef in _items(ctr, "envFrom")):
-                return True
-    return source == "secret" and any(True for _ in _items(spec, "imagePullSecrets"))
-
-
-def _admit_service_account(name: str, spec: JSON, mirror: bool) -> None:
-    if mirror:
-        if not _unset(spec, "serviceAccountName"):
-            raise _forbidden(name, "a mirror pod may not reference service accounts")
-        if _references(spec, "secret"):
-            raise _forbidden(name, "a mirror pod may not reference secrets")
-        if _references(spec, "configMap"):
-            raise _forbidden(name, "a mirror pod may not reference configmaps")
-        return
-    _default(spec, "serviceAccountName", DEFAULT_SERVICE_ACCOUNT)
-    spec["serviceAccount"] = spec["serviceAccountName"]
-
-
-def _admit_priority(name: str, spec: JSON, old_spec: JSON | None) -> None:
-    if old_spec is not None:
-        # Priority is set on create; an update that drops it keeps the old value.
-        for key in ("priority", "preemptionPolicy"):
-            if spec.get(key) is None and old_spec.get(key) is not None:
-                spec[key] = old_spec[key]
-        return
-    class_name = spec.get("priorityClassName")
-    priority = 0
-    if isinstance(class_name, str) and class_name:
-        if class_name not in SYSTEM_PRIORITY_CLASSES:
-            raise _forbidden(name, f"no PriorityClass with name {class_name} was found")
-        priority = SYSTEM_PRIORITY_CLASSES[class_name]
-    given = spec.get("priority")
-    if given is not None and given != priority:
-        raise _forbidden(
-            name, f"the integer value of priority ({given}) must not be provided in pod "
-            f"spec; priority admission controller computed {priority} from the given "
-            "PriorityClass name")
-    spec["priority"] = priority
-    policy = spec.get("preemptionPolicy")
-    if policy is not None and policy != PREEMPT_LOWER_PRIORITY:
-        raise _forbidden(
-            name, f"the string value of PreemptionPolicy ({policy}) must not be provided in "
-            f"pod spec; priority admission controller computed {PREEMPT_LOWER_PRIORITY} from "
-            "the given PriorityClass name")
-    spec["preemptionPolicy"] = PREEMPT_LOWER_PRIORITY
-
-
-def _admit_tolerations(spec: JSON) -> None:
-    tolerations = spec.get("tolerations")
-    if tolerations is None:
-        tolerations = []
-    if not isinstance(tolerations, list):
-        return
-    tolerated = {_NOT_READY_TAINT: False, _UNREACHABLE_TAINT: False}
-    for tol in tolerations:
-        if not isinstance(tol, dict):
-            continue
-        key = tol.get("key") or ""
-        effect = tol.get("effect") or ""
-        if effect not in ("", "NoExecute"):
-            continue
-        for taint in tolerated:
-            if key in ("", taint):
-                tolerated[taint] = True
-    added = [
-        {"key": taint, "operator": "Exists", "effect": "NoExecute",
-         "tolerationSeconds": DEFAULT_TOLERATION_SECONDS}
-        for taint, ok in tolerated.items() if not ok
-    ]
-    if added:
-        spec["tolerations"] = tolerations + added
-
-
-def admit_pod(obj: JSON, old: JSON | None = None) -> None:
-    """The default mutating admission plugins for a pod create (``old`` None) or update.
-
-    Sets ``serviceAccountName`` (create only; mirror pods may not name one, nor reference
-    secrets or config maps), ``priority`` and ``preemptionPolicy`` from the PriorityClass
-    (only the built-in system classes exist here), and the ``not-ready``/``unreachable``
-    NoExecute tolerations of 300s. Raises a 403 :class:`~kubelite.api.errors.StatusError`
-    as the plugins do. The caller still checks that the service account exists.
-    """
-    spec = _child(obj, "spec")
-    if spec is None:
-        return
-    meta = _child(obj, "metadata") or {}
-    name = str(meta.get("name") or "")
-    old_spec = None if old is None else (_child(old, "spec") or {})
-    if old_spec is None:
-        _admit_service_account(name, spec, _is_mirror_pod(obj))
-    _admit_priority(name, spec, old_spec)
-    _admit_tolerations(spec)

@@ -15,6 +15,26 @@ from typing import Any
 from kubelite.api.meta_time import rfc3339, utcnow
 
 JSON = dict[str, Any]
+"""A JSON object as decoded from the wire: the one alias every module uses."""
+
+
+def dig(obj: Any, *path: str | int) -> Any:
+    """The value at ``path`` inside nested objects and lists, or None.
+
+    Each step is a key (for a dict) or an index (for a list); a missing key, an index out
+    of range or a step into anything else gives None, so readers of untrusted bodies need
+    no checks of their own: ``dig(pod, "spec", "containers", 0, "name")``.
+    """
+    cur: Any = obj
+    for step in path:
+        if isinstance(cur, dict):
+            cur = cur.get(step)
+        elif isinstance(cur, list) and isinstance(step, int) and -len(cur) <= step < len(cur):
+            cur = cur[step]
+        else:
+            return None
+    return cur
+
 
 # utilrand's alphabet: no vowels (no accidental words) and no look-alikes (0/1/3).
 GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"

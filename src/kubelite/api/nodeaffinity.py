@@ -6,9 +6,7 @@ which node), as upstream's ``component-helpers/scheduling/corev1`` is.
 
 from __future__ import annotations
 
-from typing import Any
-
-JSON = dict[str, Any]
+from kubelite.api.meta import JSON
 
 
 def tolerates(toleration: JSON, taint: JSON) -> bool:

@@ -1,12 +1,10 @@
-"""Label and field selectors, parsed and matched as kube-apiserver does.
+"""Label selectors, parsed and matched as kube-apiserver does.
 
 - :func:`parse_label_selector` reads the ``labelSelector`` query string
   (``a=b``, ``a==b``, ``a!=b``, ``a in (x,y)``, ``a notin (x)``, ``a``, ``!a``, ``a>1``,
   ``a<1``, comma-joined); :func:`label_selector_from_dict` reads a ``metav1.LabelSelector``
   (``matchLabels``/``matchExpressions``) as controllers hold them.
-- :func:`parse_field_selector` reads the ``fieldSelector`` query string (``a=b``, ``a==b``,
-  ``a!=b``, comma-joined) for one resource, accepting only the fields that resource
-  supports in Kubernetes.
+- field selectors are in :mod:`kubelite.api.fieldselectors`.
 
 Parse errors are :func:`kubelite.api.errors.bad_request` with apimachinery's messages.
 Parsed selectors are immutable and cheap to match: they run once per watch event.
@@ -14,16 +12,14 @@ Parsed selectors are immutable and cheap to match: they run once per watch event
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kubelite.api import errors
 from kubelite.api._gofmt import go_quote
+from kubelite.api.meta import JSON
 from kubelite.api.names import is_qualified_name, is_valid_label_value
-from kubelite.api.scheme import Resource
-
-JSON = dict[str, Any]
 
 # selection.Operator spellings
 IN = "in"
@@ -465,249 +461,3 @@ def format_labels(labels: Mapping[str, str] | None) -> str:
     if not labels:
         return "<none>"
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-
-
-# ---------------------------------------------------------------------------------------
-# field selectors
-
-Getter = Callable[[JSON], str]
-
-
-def _path(*keys: str) -> Getter:
-    def get(obj: JSON) -> str:
-        cur: Any = obj
-        for k in keys:
-            if not isinstance(cur, dict):
-                return ""
-            cur = cur.get(k)
-        if cur is None:
-            return ""
-        if isinstance(cur, bool):
-            return "true" if cur else "false"
-        return str(cur)
-    return get
-
-
-def _bool_path(*keys: str) -> Getter:
-    inner = _path(*keys)
-
-    def get(obj: JSON) -> str:
-        return inner(obj) or "false"
-    return get
-
-
-def _pod_ip(obj: JSON) -> str:
-    status = obj.get("status") or {}
-    ips = status.get("podIPs") or []
-    if ips and isinstance(ips[0], dict):
-        return str(ips[0].get("ip") or "")
-    return str(status.get("podIP") or "")
-
-
-def _first(*getters: Getter) -> Getter:
-    def get(obj: JSON) -> str:
-        for g in getters:
-            v = g(obj)
-            if v:
-                return v
-        return ""
-    return get
-
-
-def _event_ref(attr: str) -> Getter:
-    return _first(_path("involvedObject", attr), _path("regarding", attr))
-
-
-_META: dict[str, Getter] = {
-    "metadata.name": _path("metadata", "name"),
-    "metadata.namespace": _path("metadata", "namespace"),
-}
-_NAME_ONLY: dict[str, Getter] = {"metadata.name": _path("metadata", "name")}
-
-
-def _always_empty(_obj: JSON) -> str:
-    return ""
-
-
-# Per resource (plural): the selectable fields, as the registries' GetAttrs expose them.
-_FIELDS: dict[str, dict[str, Getter]] = {
-    "pods": {
-        **_META,
-        "spec.nodeName": _path("spec", "nodeName"),
-        "spec.restartPolicy": _path("spec", "restartPolicy"),
-        "spec.schedulerName": _path("spec", "schedulerName"),
-        "spec.serviceAccountName": _path("spec", "serviceAccountName"),
-        "spec.hostNetwork": _bool_path("spec", "hostNetwork"),
-        "status.phase": _path("status", "phase"),
-        "status.podIP": _pod_ip,
-        "status.podIPs": _always_empty,  # accepted by the API, never populated
-        "status.nominatedNodeName": _path("status", "nominatedNodeName"),
-    },
-    "events": {
-        **_META,
-        "involvedObject.kind": _event_ref("kind"),
-        "involvedObject.namespace": _event_ref("namespace"),
-        "involvedObject.name": _event_ref("name"),
-        "involvedObject.uid": _event_ref("uid"),
-        "involvedObject.apiVersion": _event_ref("apiVersion"),
-        "involvedObject.resourceVersion": _event_ref("resourceVersion"),
-        "involvedObject.fieldPath": _event_ref("fieldPath"),
-        "reason": _path("reason"),
-        "reportingComponent": _first(_path("reportingComponent"), _path("reportingController")),
-        "source": _first(_path("source", "component"), _path("deprecatedSource", "component"),
-                         _path("reportingComponent"), _path("reportingController")),
-        "type": _path("type"),
-    },
-    "nodes": {**_NAME_ONLY, "spec.unschedulable": _bool_path("spec", "unschedulable")},
-    "namespaces": {**_NAME_ONLY, "status.phase": _path("status", "phase")},
-    "secrets": {**_META, "type": _path("type")},
-    "replicasets": {**_META, "status.replicas": _first(_path("status", "replicas"),
-                                                       lambda _o: "0")},
-    "replicationcontrollers": {**_META, "status.replicas": _first(_path("status", "replicas"),
-                                                                  lambda _o: "0")},
-    "services": {**_META, "spec.clusterIP": _path("spec", "clusterIP"),
-                 "spec.type": _path("spec", "type")},
-}
-# Old clients send spec.host for pods; the API reads it as spec.nodeName.
-_ALIASES: dict[str, dict[str, str]] = {"pods": {"spec.host": "spec.nodeName"}}
-
-
-def supported_fields(resource: Resource | str) -> list[str]:
-    """The field labels ``resource`` accepts in a field selector."""
-    return sorted(_FIELDS.get(_plural(resource), _META))
-
-
-def _plural(resource: Resource | str) -> str:
-    return resource if isinstance(resource, str) else resource.plural
-
-
-@dataclass(frozen=True)
-class FieldRequirement:
-    """``field op value`` with op one of ``=``, ``==``, ``!=``."""
-
-    field: str
-    operator: str
-    value: str
-
-    def __str__(self) -> str:
-        escaped = (self.value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\="))
-        return f"{self.field}{self.operator}{escaped}"
-
-
-class FieldSelector:
-    """A parsed field selector bound to one resource's field set (AND of terms)."""
-
-    __slots__ = ("_checks", "requirements")
-
-    def __init__(self, requirements: tuple[FieldRequirement, ...],
-                 getters: Mapping[str, Getter]) -> None:
-        self.requirements = requirements
-        self._checks = tuple(
-            (getters[r.field], r.value, r.operator == "!=") for r in requirements
-        )
-
-    @property
-    def empty(self) -> bool:
-        return not self.requirements
-
-    def matches(self, obj: JSON) -> bool:
-        """Whether ``obj`` (a JSON object of this resource) is selected."""
-        for get, value, negate in self._checks:
-            if (get(obj) == value) == negate:
-                return False
-        return True
-
-    def requires_exact(self, field_label: str) -> str | None:
-        """The value ``field_label`` must equal, if a ``=``/``==`` term pins it."""
-        for r in self.requirements:
-            if r.field == field_label and r.operator != "!=":
-                return r.value
-        return None
-
-    def __str__(self) -> str:
-        return ",".join(str(r) for r in self.requirements)
-
-    def __repr__(self) -> str:
-        return f"FieldSelector({self!s})"
-
-
-def _split_terms(selector: str) -> list[str]:
-    """Split on commas not escaped by a backslash."""
-    terms: list[str] = []
-    start = 0
-    escaped = False
-    for i, ch in enumerate(selector):
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == ",":
-            terms.append(selector[start:i])
-            start = i + 1
-    terms.append(selector[start:])
-    return terms
-
-
-def _split_term(term: str) -> tuple[str, str, str] | None:
-    for i in range(len(term)):
-        for op in ("!=", "==", "="):
-            if term.startswith(op, i):
-                return term[:i], op, term[i + len(op):]
-    return None
-
-
-def _unescape(value: str) -> str:
-    if "\\" not in value and "=" not in value and "," not in value:
-        return value
-    out: list[str] = []
-    escaped = False
-    for ch in value:
-        if escaped:
-            if ch not in "\\,=":
-                raise errors.bad_request(
-                    f"invalid field selector: invalid escape sequence: \\{ch}")
-            out.append(ch)
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch in ",=":
-            raise errors.bad_request(f"invalid field selector: unescaped character in value: {ch}")
-        else:
-            out.append(ch)
-    if escaped:
-        raise errors.bad_request("invalid field selector: invalid escape sequence: \\")
-    return "".join(out)
-
-
-def parse_field_selector(resource: Resource | str, selector: str) -> FieldSelector:
-    """Parse a ``fieldSelector`` query value for ``resource`` (a Resource or its plural).
-
-    Terms are ``field=value``, ``field==value`` or ``field!=value``, comma-joined; ``\\``
-    escapes ``,``, ``=`` and ``\\`` in values. A field the resource does not support gives
-    400 ``field label not supported: X`` (or, for kinds without their own field set,
-    ``"X" is not a known field selector: only "metadata.name", "metadata.namespace"``).
-    """
-    plural = _plural(resource)
-    getters = _FIELDS.get(plural)
-    aliases = _ALIASES.get(plural, {})
-    reqs: list[FieldRequirement] = []
-    for part in sorted(_split_terms(selector)):
-        if not part:
-            continue
-        split = _split_term(part)
-        if split is None:
-            raise errors.bad_request(f"invalid selector: '{selector}'; can't understand '{part}'")
-        lhs, op, rhs = split
-        reqs.append(FieldRequirement(lhs, op, _unescape(rhs)))
-    bound: list[FieldRequirement] = []
-    for r in reqs:
-        name = aliases.get(r.field, r.field)
-        if getters is None:
-            if name not in _META:
-                raise errors.bad_request(
-                    f"{go_quote(name)} is not a known field selector: only "
-                    f'"metadata.name", "metadata.namespace"')
-        elif name not in getters:
-            raise errors.bad_request(f"field label not supported: {name}")
-        bound.append(FieldRequirement(name, r.operator, r.value))
-    return FieldSelector(tuple(bound), getters if getters is not None else _META)

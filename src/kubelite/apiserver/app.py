@@ -16,15 +16,17 @@ from pathlib import Path
 
 from aiohttp import web
 
-from kubelite.api import errors, openapi, scheme
+from kubelite.api import errors, scheme
 from kubelite.api.meta_time import Clock, utcnow
-from kubelite.api.protodesc import KubectlDescriptors
 from kubelite.apiserver import codec, node_certs, openapi_handlers
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
+from kubelite.apiserver.kinds.serviceaccounts import ensure_default_service_account
 from kubelite.apiserver.namespaces import NamespaceFinalizer
+from kubelite.apiserver.openapi import openapi
 from kubelite.apiserver.pki import PKI
+from kubelite.apiserver.protobuf.protodesc import KubectlDescriptors
 from kubelite.apiserver.proxy import KubeletClient, KubeletProxy
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.rest import ResourceHandlers
@@ -176,7 +178,7 @@ class APIServer:
                     if exc.code != 409:
                         raise
         for existing in (await self.registry.list(ns, None)).items:
-            await self.registry.ensure_default_service_account(existing["metadata"]["name"])
+            await ensure_default_service_account(self.registry, existing["metadata"]["name"])
 
     async def start(self) -> None:
         await self.bootstrap()

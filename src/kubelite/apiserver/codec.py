@@ -19,10 +19,10 @@ import yaml
 from aiohttp import web
 
 from kubelite.api import errors
-from kubelite.api.patch import media_type
-from kubelite.api.protobuf import MEDIA_TYPE as PROTOBUF_TYPE
-from kubelite.api.protobuf import ProtobufDecoder, ProtobufError
-from kubelite.api.protodesc import NoDescriptors
+from kubelite.apiserver.patch.patch import media_type
+from kubelite.apiserver.protobuf.protobuf import MEDIA_TYPE as PROTOBUF_TYPE
+from kubelite.apiserver.protobuf.protobuf import ProtobufDecoder, ProtobufError
+from kubelite.apiserver.protobuf.protodesc import NoDescriptors
 
 JSON = dict[str, Any]
 JSON_TYPE = "application/json"

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any
 
 import orjson
 from aiohttp import web
 
 from kubelite.api import scheme
+from kubelite.api.meta import JSON
 
-JSON = dict[str, Any]
 AGGREGATED_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
 VERSION = {

@@ -14,13 +14,13 @@ import contextlib
 import logging
 
 from kubelite.api import errors, scheme
+from kubelite.apiserver.kinds.namespaces import FINALIZER
 from kubelite.apiserver.registry import DeleteOptions, Registry
 from kubelite.storage.interface import JSON
 
 log = logging.getLogger(__name__)
 
 _NAMESPACES = scheme.lookup("", "v1", "namespaces")
-FINALIZER = "kubernetes"
 # Resources that share storage with another one are emptied once, through the first.
 _CONTENT = [r for r in scheme.RESOURCES if r.namespaced and not r.group == "events.k8s.io"]
 

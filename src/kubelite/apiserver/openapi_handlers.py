@@ -11,7 +11,8 @@ import datetime as dt
 
 from aiohttp import web
 
-from kubelite.api import errors, openapi, openapi_v2
+from kubelite.api import errors
+from kubelite.apiserver.openapi import openapi, openapi_v2
 
 
 async def root(request: web.Request) -> web.Response:

@@ -13,8 +13,10 @@ from typing import Any
 import orjson
 import yaml
 
-from kubelite.api import apply, errors, fieldcheck, openapi, patch, scheme
+from kubelite.api import errors, scheme
 from kubelite.apiserver import registry
+from kubelite.apiserver.openapi import fieldcheck, openapi
+from kubelite.apiserver.patch import apply, patch
 from kubelite.storage.interface import JSON
 
 MAX_MANAGER_LENGTH = 128

@@ -22,7 +22,6 @@ import contextlib
 import logging
 import ssl
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -30,6 +29,7 @@ import orjson
 from aiohttp import web
 
 from kubelite.api import errors, scheme
+from kubelite.api.meta import JSON
 from kubelite.apiserver import paths
 from kubelite.apiserver.pki import PKI, ensure_kubelet_client
 from kubelite.apiserver.registry import Registry
@@ -39,7 +39,6 @@ from kubelite.streaming.upgrade import RawUpgrade
 
 log = logging.getLogger(__name__)
 
-JSON = dict[str, Any]
 DEFAULT_KUBELET_PORT = 10250
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
 _FORWARDED = ("Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version",

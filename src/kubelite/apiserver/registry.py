@@ -1,9 +1,12 @@
 """Generic REST storage: create, read, update, patch and delete of API objects.
 
 This is kube-apiserver's ``registry/generic`` in small: it owns the metadata rules (uid,
-creationTimestamp, generation, resourceVersion, generateName), the per-kind strategies
-(status kept across spec updates and the other way round, pod graceful deletion,
-finalizers), validation and optimistic concurrency. Handlers call it; it calls the store.
+creationTimestamp, generation, resourceVersion, generateName), finalizers, managedFields
+and optimistic concurrency, and runs every write through the same steps: the kind's
+prepare (status resets), decode checks, the kind's defaults, the admission chain
+(:mod:`kubelite.apiserver.admission`), managedFields, the kind's validation, then the
+store. What differs by kind is asked of its strategy (:mod:`kubelite.apiserver.kinds`); no
+kind is named here. Handlers call it; it calls the store.
 
 Objects handed out may be shared with the watch cache: callers never mutate them.
 """
@@ -18,10 +21,17 @@ from typing import Any
 
 import orjson
 
-from kubelite.api import defaults, errors, openapi, scheme, validation
-from kubelite.api import managedfields as mf
+from kubelite.api import errors, scheme
 from kubelite.api.meta import generate_name, new_uid
 from kubelite.api.meta_time import Clock, rfc3339, utcnow
+from kubelite.api.validation.core import check_quantities
+from kubelite.apiserver.admission.chain import Chain
+from kubelite.apiserver.admission.interface import CREATE, DELETE, UPDATE, Attributes
+from kubelite.apiserver.admission.plugins import default_chain
+from kubelite.apiserver.kinds.strategy import has_status
+from kubelite.apiserver.kinds.table import strategy_for
+from kubelite.apiserver.openapi import openapi
+from kubelite.apiserver.patch import managedfields as mf
 from kubelite.storage.interface import (
     JSON,
     KeyExists,
@@ -31,18 +41,12 @@ from kubelite.storage.interface import (
     Store,
 )
 
-# Kinds whose metadata.generation counts spec changes (as their strategies do upstream).
-GENERATION_KINDS = frozenset({"Deployment", "ReplicaSet", "DaemonSet"})
 _MAX_RETRIES = 16
 
 
 def deep_copy(obj: Any) -> Any:
     """A deep copy of a JSON value (objects from the cache are shared, never mutated)."""
     return orjson.loads(orjson.dumps(obj))
-
-
-def has_status(res: scheme.Resource) -> bool:
-    return res.subresource("status") is not None
 
 
 @dataclass(frozen=True)
@@ -144,9 +148,11 @@ class CreatedFieldsCache:
 class Registry:
     """The write and read rules of every served resource over one :class:`Store`."""
 
-    def __init__(self, store: Store, clock: Clock = utcnow) -> None:
+    def __init__(self, store: Store, clock: Clock = utcnow,
+                 admission: Chain | None = None) -> None:
         self.store = store
         self.clock = clock
+        self.admission = admission if admission is not None else default_chain(store)
         self._created_fields = CreatedFieldsCache()
 
     # -- reads ---------------------------------------------------------------------------
@@ -184,20 +190,18 @@ class Registry:
         name = meta.get("name") or ""
         if res.namespaced:
             meta["namespace"] = namespace
-            await self._require_namespace(namespace or "", res, name)
         else:
             meta.pop("namespace", None)
         obj["kind"] = res.kind
         obj["apiVersion"] = res.api_version
+        strategy = strategy_for(res)
         self._prepare_create(res, obj)
-        validation.check_quantities(obj, res.kind)
-        defaults.apply_defaults(res, obj)
-        if res.kind == "Pod":
-            defaults.admit_pod(obj)
-            await self._require_service_account(namespace or "", obj)
+        check_quantities(obj, res.kind)
+        strategy.default(res, obj)
+        await self.admission.run(Attributes(CREATE, res, None, namespace or "", name, obj))
         if field_manager is not None:
             self._record(res, None, obj, field_manager, None)
-        causes = validation.validate(res, obj)
+        causes = strategy.validate(res, obj)
         if causes:
             raise errors.invalid(res.kind, name, causes, res.group)
         if dry_run:
@@ -206,58 +210,8 @@ class Registry:
             created = await self.store.create(res.key(namespace, name), obj)
         except KeyExists:
             raise errors.already_exists(res.plural, name, res.group) from None
-        if res.kind == "Namespace":
-            await self.ensure_default_service_account(name)
+        await strategy.after_create(self, created)
         return created
-
-    async def _require_service_account(self, namespace: str, pod: JSON) -> None:
-        """The ServiceAccount admission plugin's check that the pod's account exists."""
-        account = (pod.get("spec") or {}).get("serviceAccountName")
-        if not account or not isinstance(account, str):
-            return  # mirror pods name none
-        sa_res = scheme.lookup("", "v1", "serviceaccounts")
-        assert sa_res is not None
-        if await self.store.get(sa_res.key(namespace, account)) is None:
-            name = pod["metadata"].get("name", "")
-            raise errors.StatusError(
-                403, "Forbidden",
-                f'pods "{name}" is forbidden: error looking up service account '
-                f'{namespace}/{account}: serviceaccount "{account}" not found',
-                {"name": name, "kind": "pods"},
-            )
-
-    async def ensure_default_service_account(self, namespace: str) -> None:
-        """Create ServiceAccount ``default`` in ``namespace`` unless it exists or the
-        namespace is gone or terminating (kube's serviceaccounts controller)."""
-        ns_res = scheme.lookup("", "v1", "namespaces")
-        sa_res = scheme.lookup("", "v1", "serviceaccounts")
-        assert ns_res is not None and sa_res is not None
-        ns = await self.store.get(ns_res.key(None, namespace))
-        if ns is None or ns.get("metadata", {}).get("deletionTimestamp"):
-            return
-        if await self.store.get(sa_res.key(namespace, defaults.DEFAULT_SERVICE_ACCOUNT)):
-            return
-        sa: JSON = {"apiVersion": "v1", "kind": "ServiceAccount",
-                    "metadata": {"name": defaults.DEFAULT_SERVICE_ACCOUNT}}
-        try:
-            await self.create(sa_res, namespace, sa)
-        except errors.StatusError as exc:
-            if exc.code not in (403, 404, 409):
-                raise
-
-    async def _require_namespace(self, namespace: str, res: scheme.Resource, name: str) -> None:
-        ns_res = scheme.lookup("", "v1", "namespaces")
-        assert ns_res is not None
-        ns = await self.store.get(ns_res.key(None, namespace))
-        if ns is None:
-            raise errors.not_found("namespaces", namespace)
-        if ns.get("metadata", {}).get("deletionTimestamp"):
-            raise errors.StatusError(
-                403, "Forbidden",
-                f'{res.plural} "{name}" is forbidden: unable to create new content in namespace '
-                f"{namespace} because it is being terminated",
-                {"name": name, "kind": res.plural},
-            )
 
     def _prepare_create(self, res: scheme.Resource, obj: JSON) -> None:
         meta = obj["metadata"]
@@ -266,17 +220,12 @@ class Registry:
             meta.pop(field, None)
         meta["uid"] = new_uid()
         meta["creationTimestamp"] = rfc3339(self.clock())
-        if res.kind in GENERATION_KINDS:
+        strategy = strategy_for(res)
+        if strategy.tracks_generation:
             meta["generation"] = 1
         else:
             meta.pop("generation", None)
-        if res.kind == "Pod":
-            obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
-        elif res.kind == "Namespace":
-            obj.setdefault("spec", {})["finalizers"] = ["kubernetes"]
-            obj["status"] = {"phase": "Active"}
-        elif has_status(res) and res.kind != "Node":
-            obj["status"] = {}
+        strategy.prepare_for_create(res, obj)
 
     # -- update --------------------------------------------------------------------------
 
@@ -319,6 +268,7 @@ class Registry:
         ``owner_subresource`` when given (``scale``) or else ``subresource``.
         """
         key = res.key(namespace, name)
+        strategy = strategy_for(res)
         for _ in range(_MAX_RETRIES):
             current = await self.store.get(key)
             if current is None:
@@ -326,17 +276,18 @@ class Registry:
             result = mutate(deep_copy(current))
             desired: JSON = await result if isinstance(result, Awaitable) else result
             if isinstance(desired, dict):
-                validation.check_quantities(desired, res.kind)
-                defaults.apply_defaults(res, desired)
-                if res.kind == "Pod" and subresource is None:
-                    defaults.admit_pod(desired, current)
+                check_quantities(desired, res.kind)
+                strategy.default(res, desired)
+                await self.admission.run(Attributes(
+                    UPDATE, res, subresource, namespace or "", name, desired, current))
             new = self._prepare_update(res, desired, current, subresource)
             if field_manager is not None:
                 self._record(res, current, new, field_manager,
                              owner_subresource or subresource)
             # a binding sets spec.nodeName, which a pod update may not (as in kube-apiserver,
             # the binding subresource is not an update)
-            causes = validation.validate(res, new, current) if subresource != "binding" else []
+            causes = (strategy.validate_update(res, new, current)
+                      if subresource != "binding" else [])
             if causes:
                 raise errors.invalid(res.kind, name, causes, res.group)
             if new == current or dry_run:
@@ -344,8 +295,8 @@ class Registry:
             meta = new["metadata"]
             if (
                 meta.get("deletionTimestamp")
-                and not _pending_finalizers(new)
-                and (res.kind != "Pod" or meta.get("deletionGracePeriodSeconds") == 0)
+                and not strategy.pending_finalizers(new)
+                and (not strategy.graceful_delete or meta.get("deletionGracePeriodSeconds") == 0)
             ):
                 return await self._delete_now(res, key, current)
             try:
@@ -414,19 +365,9 @@ class Registry:
             else:
                 meta.pop(field, None)
         meta["resourceVersion"] = old_meta["resourceVersion"]
-        if has_status(res):
-            if subresource == "status":
-                for k in list(new):
-                    if k not in ("kind", "apiVersion", "metadata", "status"):
-                        del new[k]
-                for k, v in old.items():
-                    if k not in ("metadata", "status"):
-                        new[k] = v
-            elif "status" in old:
-                new["status"] = old["status"]
-            else:
-                new.pop("status", None)
-        if res.kind in GENERATION_KINDS and subresource is None:
+        strategy = strategy_for(res)
+        strategy.prepare_for_update(res, new, old, subresource)
+        if strategy.tracks_generation and subresource is None:
             if new.get("spec") != old.get("spec"):
                 meta["generation"] = int(old_meta.get("generation", 1)) + 1
         return new
@@ -441,6 +382,7 @@ class Registry:
         Returns the object: its last state when gone, or the state marked for deletion.
         """
         key = res.key(namespace, name)
+        strategy = strategy_for(res)
         for _ in range(_MAX_RETRIES):
             current = await self.store.get(key)
             if current is None:
@@ -459,22 +401,18 @@ class Registry:
                     f"{opts.precondition_rv}, ResourceVersion in object meta: "
                     f"{meta.get('resourceVersion')}",
                 )
-            if res.kind == "Namespace" and name in PROTECTED_NAMESPACES:
-                raise errors.StatusError(
-                    403, "Forbidden",
-                    f'namespaces "{name}" is forbidden: this namespace may not be deleted',
-                    {"name": name, "kind": "namespaces"},
-                )
-            grace = self._grace_period(res, current, opts)
+            await self.admission.run(Attributes(
+                DELETE, res, None, namespace or "", name, None, current))
+            grace = strategy.grace_period(current, opts.grace_period_seconds)
             fins = list(meta.get("finalizers") or [])
             gc_fins = _finalizers_for(opts.propagation_policy, fins)
-            if gc_fins != fins and res.kind != "Namespace":
+            if gc_fins != fins and strategy.deletion_finalizers:
                 current = deep_copy(current)
                 if gc_fins:
                     current["metadata"]["finalizers"] = gc_fins
                 else:
                     current["metadata"].pop("finalizers", None)
-            if grace == 0 and not _pending_finalizers(current):
+            if grace == 0 and not strategy.pending_finalizers(current):
                 if opts.dry_run:
                     return current
                 try:
@@ -496,8 +434,7 @@ class Registry:
                         continue
             nmeta["deletionTimestamp"] = rfc3339(now + timedelta(seconds=grace))
             nmeta["deletionGracePeriodSeconds"] = grace
-            if res.kind == "Namespace":
-                new.setdefault("status", {})["phase"] = "Terminating"
+            strategy.mark_deleting(new)
             if opts.dry_run:
                 return new
             try:
@@ -516,22 +453,8 @@ class Registry:
             )
         except KeyNotFound:
             raise errors.not_found(res.plural, meta.get("name", ""), res.group) from None
-        if res.kind == "ServiceAccount" and meta.get("name") == defaults.DEFAULT_SERVICE_ACCOUNT:
-            await self.ensure_default_service_account(meta.get("namespace") or "")
+        await strategy_for(res).after_delete(self, deleted)
         return deleted
-
-    @staticmethod
-    def _grace_period(res: scheme.Resource, obj: JSON, opts: DeleteOptions) -> int:
-        if res.kind != "Pod":
-            return 0
-        spec = obj.get("spec") or {}
-        status = obj.get("status") or {}
-        if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
-            return 0
-        if opts.grace_period_seconds is not None:
-            return max(0, opts.grace_period_seconds)
-        value = spec.get("terminationGracePeriodSeconds")
-        return int(value) if value is not None else 30
 
 
 def ownership(res: scheme.Resource, subresource: str | None) -> mf.Keep:
@@ -543,33 +466,3 @@ def ownership(res: scheme.Resource, subresource: str | None) -> mf.Keep:
     if has_status(res):
         return mf.without_prefix(("f:status",))
     return mf.keep_all
-
-
-PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
-
-
-def _pending_finalizers(obj: JSON) -> bool:
-    """Whether anything still holds the object back from deletion (metadata finalizers, or
-    a namespace's spec.finalizers)."""
-    if obj["metadata"].get("finalizers"):
-        return True
-    return obj.get("kind") == "Namespace" and bool((obj.get("spec") or {}).get("finalizers"))
-
-
-def qos_class(spec: JSON) -> str:
-    """The pod's QoS class from its containers' requests and limits."""
-    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
-    any_set = False
-    guaranteed = True
-    for c in containers:
-        resources = c.get("resources") or {}
-        requests = resources.get("requests") or {}
-        limits = resources.get("limits") or {}
-        if requests or limits:
-            any_set = True
-        for r in ("cpu", "memory"):
-            if r not in limits or (r in requests and str(requests[r]) != str(limits[r])):
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"

@@ -15,11 +15,14 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from kubelite.api import convert, errors, patch, scheme, selectors, tables
+from kubelite.api import convert, errors, fieldselectors, scheme, selectors
 from kubelite.api.meta_time import Clock, rfc3339
 from kubelite.apiserver import codec, patching, paths
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.discovery import Discovery
+from kubelite.apiserver.kinds.table import strategy_for
+from kubelite.apiserver.patch import patch
+from kubelite.apiserver.printers import tables
 from kubelite.apiserver.registry import DeleteOptions, Registry
 from kubelite.apiserver.watch import DEFAULT_MIN_REQUEST_TIMEOUT, WatchStream, server_timeout
 from kubelite.storage.interface import JSON, Compacted
@@ -185,7 +188,9 @@ class ResourceHandlers:
         label = request.query.get("labelSelector", "")
         field = request.query.get("fieldSelector", "")
         lsel = selectors.parse_label_selector(label) if label else None
-        fsel = selectors.parse_field_selector(res.plural, field) if field else None
+        strategy = strategy_for(res)
+        fsel = (fieldselectors.parse_field_selector(
+            field, strategy.field_selectors, strategy.field_aliases) if field else None)
         if lsel is None and fsel is None:
             return lambda _obj: True
 
@@ -202,7 +207,7 @@ class ResourceHandlers:
         accept = codec.negotiate(request.headers.get("Accept", ""))
         if accept.table:
             table = tables.build_table(
-                res, [obj], self.clock(),
+                strategy_for(res).printer, [obj], self.clock(),
                 include_object=request.query.get("includeObject", "Metadata"),
             )
             table["metadata"] = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
@@ -250,7 +255,7 @@ class ResourceHandlers:
         accept = codec.negotiate(request.headers.get("Accept", ""))
         if accept.table:
             table = tables.build_table(
-                res, items, self.clock(),
+                strategy_for(res).printer, items, self.clock(),
                 include_object=request.query.get("includeObject", "Metadata"),
             )
             table["metadata"] = meta
@@ -277,8 +282,10 @@ class ResourceHandlers:
         include = request.query.get("includeObject", "Metadata")
         table_fn = None
         if accept.table:
+            printer = strategy_for(res).printer
+
             def table_fn(obj: JSON, first: bool) -> JSON:
-                t = tables.build_table(res, [obj], self.clock(), include_object=include)
+                t = tables.build_table(printer, [obj], self.clock(), include_object=include)
                 t["metadata"] = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
                 if not first:
                     t["columnDefinitions"] = None

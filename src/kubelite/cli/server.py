@@ -16,13 +16,13 @@ import signal
 import sys
 from pathlib import Path
 
-from kubelite.api.protodesc import KubectlDescriptors
 from kubelite.apiserver import join_token
 from kubelite.apiserver.app import APIServer, ServingConfig, write_kubeconfig
 from kubelite.apiserver.auth import TokenFile
 from kubelite.apiserver.codec import ProtobufSchemas
 from kubelite.apiserver.discovery import VERSION
 from kubelite.apiserver.pki import ensure_pki, new_token
+from kubelite.apiserver.protobuf.protodesc import KubectlDescriptors
 from kubelite.cli.agent import Agent, add_kubelet_flags, start_agent
 from kubelite.cli.netflags import check_cidrs, cidr
 from kubelite.client.config import token_config

@@ -14,16 +14,15 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict, deque
-from typing import Any
 
 from kubelite.api.errors import StatusError
+from kubelite.api.meta import JSON
 from kubelite.api.meta_time import Clock, rfc3339, utcnow
 from kubelite.client.errors import ClientError
 from kubelite.client.resources import EVENTS
 from kubelite.client.rest import ApiClient
 
 log = logging.getLogger(__name__)
-JSON = dict[str, Any]
 NORMAL = "Normal"
 WARNING = "Warning"
 _CACHE_SIZE = 4096

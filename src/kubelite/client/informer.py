@@ -14,15 +14,14 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from kubelite.api import scheme
 from kubelite.api.errors import StatusError
+from kubelite.api.meta import JSON
 from kubelite.client.errors import ClientError
 from kubelite.client.rest import ApiClient
 
 log = logging.getLogger(__name__)
-JSON = dict[str, Any]
 
 
 def object_key(obj: JSON) -> str:

@@ -18,10 +18,9 @@ import orjson
 
 from kubelite.api import scheme
 from kubelite.api.errors import StatusError
+from kubelite.api.meta import JSON
 from kubelite.client.config import ClientConfig
 from kubelite.client.errors import ConnectionFailed
-
-JSON = dict[str, Any]
 
 PATCH_TYPES = {
     "merge": "application/merge-patch+json",

@@ -12,13 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
 
+from kubelite.api.meta import JSON
 from kubelite.client.informer import Informer
 from kubelite.client.workqueue import WorkQueue, run_workers
 
 log = logging.getLogger(__name__)
-JSON = dict[str, Any]
 
 
 def rv_int(obj: JSON | None) -> int:

@@ -19,10 +19,9 @@ import copy
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from kubelite.api.errors import StatusError
-from kubelite.api.meta import controller_ref
+from kubelite.api.meta import JSON, controller_ref
 from kubelite.api.meta_time import Clock, utcnow
 from kubelite.api.nodeaffinity import tolerates
 from kubelite.api.selectors import label_selector_from_dict
@@ -55,7 +54,6 @@ from kubelite.controllers.resources import DAEMONSETS, PODS
 from kubelite.controllers.rollout import scaled_value
 
 log = logging.getLogger(__name__)
-JSON = dict[str, Any]
 REVISION_HASH = "controller-revision-hash"
 TEMPLATE_GENERATION = "pod-template-generation"
 

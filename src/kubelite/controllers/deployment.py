@@ -18,10 +18,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
-from typing import Any
 
 from kubelite.api.errors import StatusError
-from kubelite.api.meta import controller_ref
+from kubelite.api.meta import JSON, controller_ref
 from kubelite.api.meta_time import Clock, parse_time, rfc3339, utcnow
 from kubelite.api.selectors import label_selector_from_dict
 from kubelite.client.events import NORMAL, EventRecorder
@@ -35,7 +34,6 @@ from kubelite.controllers.pods import controller_ref_of, is_active, meta, uid
 from kubelite.controllers.resources import DEPLOYMENTS, REPLICASETS
 
 log = logging.getLogger(__name__)
-JSON = dict[str, Any]
 
 PROGRESSING = "Progressing"
 AVAILABLE = "Available"

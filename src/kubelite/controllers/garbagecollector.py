@@ -19,17 +19,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from kubelite.api import scheme
 from kubelite.api.errors import StatusError
+from kubelite.api.meta import JSON
 from kubelite.client.informer import Informer
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.base import Controller
 from kubelite.controllers.pods import meta, owner_refs, uid
 
 log = logging.getLogger(__name__)
-JSON = dict[str, Any]
 ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
 

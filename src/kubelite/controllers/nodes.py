@@ -5,11 +5,8 @@ the tolerations the DaemonSet controller adds to every daemon pod.
 
 from __future__ import annotations
 
-from typing import Any
-
+from kubelite.api.meta import JSON
 from kubelite.api.nodeaffinity import matches_selector_and_affinity, tolerates
-
-JSON = dict[str, Any]
 
 # Added to every daemon pod (``AddOrUpdateDaemonPodTolerations``), as kube-controller-manager.
 DEFAULT_TOLERATIONS: tuple[JSON, ...] = (

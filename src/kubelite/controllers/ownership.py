@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
+from kubelite.api.meta import JSON
 from kubelite.api.selectors import LabelSelector
 from kubelite.controllers.pods import controller_ref_of, meta, owner_refs, uid
-
-JSON = dict[str, Any]
 
 
 @dataclass

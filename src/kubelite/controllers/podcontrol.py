@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from kubelite.api.errors import StatusError
+from kubelite.api.meta import JSON
 from kubelite.client.events import NORMAL, WARNING, EventRecorder
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.base import rv_int
 from kubelite.controllers.pods import meta, uid
 from kubelite.controllers.resources import PODS
-
-JSON = dict[str, Any]
 
 
 async def delete_pods(client: ApiClient, recorder: EventRecorder, owner: JSON,

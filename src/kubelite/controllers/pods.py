@@ -8,11 +8,9 @@ at least ``min_ready_seconds`` at ``now``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
+from kubelite.api.meta import JSON as JSON
 from kubelite.api.meta_time import parse_time
-
-JSON = dict[str, Any]
 
 
 def meta(obj: JSON) -> JSON:

@@ -18,10 +18,9 @@ import copy
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from kubelite.api.errors import StatusError
-from kubelite.api.meta import controller_ref
+from kubelite.api.meta import JSON, controller_ref
 from kubelite.api.meta_time import Clock, rfc3339, utcnow
 from kubelite.api.selectors import label_selector_from_dict
 from kubelite.client.events import NORMAL, WARNING, EventRecorder
@@ -44,7 +43,6 @@ from kubelite.controllers.ranking import deletion_order
 from kubelite.controllers.resources import PODS, REPLICASETS
 
 log = logging.getLogger(__name__)
-JSON = dict[str, Any]
 BURST_REPLICAS = 500
 SLOW_START_INITIAL_BATCH = 1
 

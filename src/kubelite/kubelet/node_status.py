@@ -16,16 +16,15 @@ import shutil
 import socket
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from kubelite.api.errors import StatusError
+from kubelite.api.meta import JSON
 from kubelite.api.meta_time import Clock, rfc3339, rfc3339_micro, utcnow
 from kubelite.client.errors import ClientError
 from kubelite.client.resources import LEASES, NODES
 from kubelite.client.rest import ApiClient
 
 log = logging.getLogger(__name__)
-JSON = dict[str, Any]
 KUBELET_VERSION = "v1.32.4+kubelite"
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any
 
 import orjson
 
-JSON = dict[str, Any]
+from kubelite.api.meta import JSON as JSON
 
 
 def spec(pod: JSON) -> JSON:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
 
+from kubelite.api.meta import JSON
 from kubelite.api.nodeaffinity import matches_selector_and_affinity, tolerates
 from kubelite.api.quantity import milli_value, value
 
-JSON = dict[str, Any]
 NOT_READY_TAINT = {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}
 UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
 

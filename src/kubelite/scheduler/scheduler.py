@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from kubelite.api.errors import StatusError
+from kubelite.api.meta import JSON
 from kubelite.api.meta_time import rfc3339, utcnow
 from kubelite.client.errors import ClientError
 from kubelite.client.events import EventRecorder
@@ -25,7 +25,6 @@ from kubelite.client.workqueue import WorkQueue, run_workers
 from kubelite.scheduler.filters import failure_message, node_reasons, pod_requests
 
 log = logging.getLogger(__name__)
-JSON = dict[str, Any]
 NAME = "default-scheduler"
 
 

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
-JSON = dict[str, Any]
+from kubelite.api.meta import JSON as JSON
+
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
 
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 import yaml
+from by_resource import admit_pod, apply_defaults
 
-from kubelite.api import defaults, errors, scheme
+from kubelite.api import errors, scheme
 from kubelite.api.image_refs import default_pull_policy, parse_image
 
 SEED = Path(__file__).resolve().parents[2] / "data" / "seed"
@@ -34,9 +35,9 @@ SECRET = res("Secret")
 
 def defaulted(resource: scheme.Resource, obj: JSON, *, admit: bool = True) -> JSON:
     out = copy.deepcopy(obj)
-    defaults.apply_defaults(resource, out)
+    apply_defaults(resource, out)
     if admit and resource.kind == "Pod":
-        defaults.admit_pod(out)
+        admit_pod(out)
     return out
 
 
@@ -70,7 +71,7 @@ def test_defaulting_twice_changes_nothing(path: Path) -> None:
     assert resource is not None
     once = defaulted(resource, manifest)
     twice = copy.deepcopy(once)
-    defaults.apply_defaults(resource, twice)
+    apply_defaults(resource, twice)
     assert twice == once
 
 
@@ -334,7 +335,7 @@ def test_secret_type() -> None:
                                                                "ports": "x"}]}},
 ])
 def test_malformed_objects_are_left_to_validation(obj: JSON) -> None:
-    defaults.apply_defaults(POD, copy.deepcopy(obj))  # must not raise
+    apply_defaults(POD, copy.deepcopy(obj))  # must not raise
 
 
 # -- admission -----------------------------------------------------------------------------
@@ -379,7 +380,7 @@ def test_priority_is_kept_on_update() -> None:
     old = defaulted(POD, pod(one_container()))
     new = copy.deepcopy(old)
     del new["spec"]["priority"]
-    defaults.admit_pod(new, old)
+    admit_pod(new, old)
     assert new["spec"]["priority"] == 0
     assert new["spec"]["serviceAccountName"] == "default"
 

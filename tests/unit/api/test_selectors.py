@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from by_resource import parse_field_selector, supported_fields
 
 from kubelite.api import errors
 from kubelite.api.scheme import lookup
@@ -12,9 +13,7 @@ from kubelite.api.selectors import (
     format_label_selector,
     format_labels,
     label_selector_from_dict,
-    parse_field_selector,
     parse_label_selector,
-    supported_fields,
 )
 
 WEB = {"app": "web", "tier": "frontend", "version": "3"}

@@ -6,11 +6,11 @@ import copy
 from typing import Any
 
 import pytest
+from by_resource import check, invalid_status, validate
 
 from kubelite.api import errors
 from kubelite.api.errors import Cause
 from kubelite.api.scheme import lookup
-from kubelite.api.validation import check, invalid_status, validate
 
 SUBDOMAIN = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' "

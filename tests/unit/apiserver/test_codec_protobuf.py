@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from kubelite.api.errors import StatusError
-from kubelite.api.protodesc import KubectlDescriptors, NoDescriptors
 from kubelite.apiserver import codec
+from kubelite.apiserver.protobuf.protodesc import KubectlDescriptors, NoDescriptors
 
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None,

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-JSON = dict[str, Any]
+from kubelite.api.meta import JSON as JSON
 
 
 class ProbeType(enum.StrEnum):

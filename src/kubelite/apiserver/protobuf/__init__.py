@@ -1,0 +1,2 @@
+"""The protobuf wire format kubectl sends: descriptors from the kubectl binary and the
+decoder of ``application/vnd.kubernetes.protobuf`` bodies."""
