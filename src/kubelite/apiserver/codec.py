@@ -70,7 +70,7 @@ class ProtobufSchemas:
     """The protobuf decoder, built on first use from ``source`` (run in a thread).
 
     ``source`` returns a serialized FileDescriptorSet or raises
-    :class:`~kubelite.api.protodesc.NoDescriptors`; success is kept for the life of the
+    :class:`~kubelite.apiserver.protobuf.protodesc.NoDescriptors`; success is kept for the life of the
     server, failure is retried on the next protobuf body (kubectl may appear meanwhile).
     """
 
