@@ -28,6 +28,7 @@ from kubelite.apiserver.pki import PKI
 from kubelite.apiserver.proxy import KubeletClient, KubeletProxy
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.rest import ResourceHandlers
+from kubelite.private_files import write_private
 from kubelite.storage.interface import Store
 
 log = logging.getLogger(__name__)
@@ -232,8 +233,4 @@ def write_kubeconfig(path: Path, server_url: str, pki: PKI, user: str = "default
         "current-context": "default",
         "preferences": {},
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(config, sort_keys=False))
-    tmp.chmod(0o600)
-    tmp.replace(path)
+    write_private(path, yaml.safe_dump(config, sort_keys=False))

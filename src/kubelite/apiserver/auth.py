@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from kubelite.api import errors
+from kubelite.private_files import create_private
 
 # Health, and the CA certificate (public; joining nodes check it against their token's hash)
 ANONYMOUS_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/cacerts"})
@@ -74,8 +75,7 @@ class TokenFile:
     def add(self, token: str, user: str, uid: str, groups: list[str]) -> None:
         """Append a token (creating the file with mode 0600); effective at once."""
         self._checked = 0.0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.touch(mode=0o600, exist_ok=True)
+        create_private(self.path)
         with self.path.open("a", newline="") as f:
             csv.writer(f).writerow([token, user, uid, ",".join(groups)])
 

@@ -33,6 +33,7 @@ from kubelite.kubelet.kubelet import Kubelet
 from kubelite.kubelet.node_status import host_ip
 from kubelite.kubelet.server import FinderLookup, KubeletServer, KubeletServerConfig
 from kubelite.network.cni import BridgeNetworkConfig, CniNetwork
+from kubelite.private_files import private_dir, write_private
 from kubelite.runtime.oci import OciRuntime
 
 log = logging.getLogger("kubelite")
@@ -152,11 +153,9 @@ def _disk_usage(path: Path) -> tuple[int, int]:
 
 
 def _write_private_files(folder: Path, files: dict[str, str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(folder)
     for name, text in files.items():
-        path = folder / name
-        path.write_text(text)
-        path.chmod(0o600)
+        write_private(folder / name, text)
 
 
 async def start_kubelet_server(client: ApiClient, kubelet: Kubelet, tls_dir: Path,

@@ -27,6 +27,7 @@ from kubelite.cli.agent import Agent, add_kubelet_flags, start_agent
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.manager import ControllerManager
+from kubelite.private_files import private_dir, write_private
 from kubelite.scheduler.scheduler import Scheduler
 from kubelite.storage.sqlite import SQLiteStore
 from kubelite.storage.watchcache import WatchCache
@@ -75,18 +76,24 @@ def _node_token(data_dir: Path, given: str | None, tokens: TokenFile, ca_pem: by
         secret = new_token()
     full = str(join_token.JoinToken(secret, join_token.ca_hash(ca_pem)))
     if not path.exists() or path.read_text().strip() != full:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(full + "\n")
-        path.chmod(0o600)
+        write_private(path, full + "\n")
     if tokens.lookup(secret) is None:
         tokens.add(secret, "kubelite:node", "", ["system:nodes"])
     return secret
 
 
+def _prepare_data_dir(data_dir: Path) -> None:
+    """The data dir, and its ``server`` and ``server/db`` folders 0700: keys, tokens and
+    the database (Secrets) live there."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for folder in (data_dir / "server", data_dir / "server" / "db"):
+        private_dir(folder)
+
+
 async def serve(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir
     server_dir = data_dir / "server"
-    server_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _prepare_data_dir(data_dir)
     pki = ensure_pki(server_dir / "tls", args.bind_address)
     tokens = TokenFile(server_dir / "tokens.csv")
     node_token = _node_token(data_dir, args.token, tokens, pki.ca_cert.read_bytes())
