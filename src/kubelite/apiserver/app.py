@@ -11,7 +11,7 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
@@ -28,6 +28,7 @@ from kubelite.apiserver.pki import PKI
 from kubelite.apiserver.proxy import KubeletClient, KubeletProxy
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.rest import ResourceHandlers
+from kubelite.apiserver.serving import ConnectionLimits, GuardedSite, drop_server_header
 from kubelite.private_files import write_private
 from kubelite.storage.interface import Store
 
@@ -42,6 +43,7 @@ class ServingConfig:
     bind_address: str = "127.0.0.1"
     port: int = 6443
     pki: PKI | None = None  # None: plain HTTP (tests of the handlers only)
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
 
 
 def ssl_context(pki: PKI) -> ssl.SSLContext:
@@ -89,6 +91,7 @@ class APIServer:
         self.namespace_finalizer = NamespaceFinalizer(self.registry)
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
+        self.site: GuardedSite | None = None
         self.port = serving.port
 
     # -- application ---------------------------------------------------------------------
@@ -98,6 +101,7 @@ class APIServer:
             middlewares=[self._errors_middleware, self._auth_middleware],
             client_max_size=codec.MAX_BODY + 1,
         )
+        app.on_response_prepare.append(drop_server_header)
         r = app.router
         for path in ("/healthz", "/livez", "/readyz"):
             r.add_get(path, self._health)
@@ -184,15 +188,13 @@ class APIServer:
                                      shutdown_timeout=2.0)
         await self._runner.setup()
         ctx = ssl_context(self.serving.pki) if self.serving.pki else None
-        site = web.TCPSite(self._runner, self.serving.bind_address, self.serving.port,
-                           ssl_context=ctx, reuse_address=True, backlog=1024)
+        site = GuardedSite(self._runner, self.serving.bind_address, self.serving.port,
+                           limits=self.serving.limits, ssl_context=ctx, backlog=1024,
+                           handler_args={"access_log": None})
         await site.start()
+        self.site = site
         self.namespace_finalizer.start()
-        if self.serving.port == 0:
-            server = site._server
-            assert server is not None
-            sockets = getattr(server, "sockets", None) or []
-            self.port = sockets[0].getsockname()[1]
+        self.port = site.port
         self.ready = True
 
     async def stop(self) -> None:

@@ -23,6 +23,7 @@ from kubelite.apiserver.auth import TokenFile
 from kubelite.apiserver.codec import ProtobufSchemas
 from kubelite.apiserver.discovery import VERSION
 from kubelite.apiserver.pki import ensure_pki, new_token
+from kubelite.apiserver.serving import ConnectionLimits, raise_fd_limit
 from kubelite.cli.agent import Agent, add_kubelet_flags, start_agent
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
@@ -58,8 +59,35 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--disable-agent", action="store_true",
                    help="run the control plane only, no kubelet on this machine")
     p.add_argument("--debug", action="store_true", help="log at debug level")
+    _add_connection_flags(p)
     add_kubelet_flags(p)
     p.set_defaults(func=run)
+
+
+def _add_connection_flags(p: argparse.ArgumentParser) -> None:
+    d = ConnectionLimits()
+    for flag, default, what in (
+            ("--tls-handshake-timeout", d.tls_handshake_timeout, "a TLS handshake"),
+            ("--request-header-timeout", d.header_timeout, "a request's headers"),
+            ("--request-body-timeout", d.body_timeout, "a request's body"),
+            ("--idle-connection-timeout", d.idle_timeout, "an idle keep-alive connection")):
+        p.add_argument(flag, type=float, default=default,
+                       help=f"seconds allowed for {what} (default %(default)s)")
+    p.add_argument("--max-connections-per-client", type=int, default=d.max_per_client,
+                   help="open connections allowed per client IP, counted before "
+                        "authentication (default %(default)s)")
+    p.add_argument("--max-loopback-connections", type=int, default=d.max_per_loopback,
+                   help="the same for loopback clients, where kubelite's own components "
+                        "connect (default %(default)s)")
+
+
+def _limits(args: argparse.Namespace) -> ConnectionLimits:
+    return ConnectionLimits(
+        tls_handshake_timeout=args.tls_handshake_timeout,
+        header_timeout=args.request_header_timeout, body_timeout=args.request_body_timeout,
+        idle_timeout=args.idle_connection_timeout,
+        max_per_client=args.max_connections_per_client,
+        max_per_loopback=args.max_loopback_connections)
 
 
 def _node_token(data_dir: Path, given: str | None, tokens: TokenFile, ca_pem: bytes) -> str:
@@ -94,6 +122,8 @@ async def serve(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir
     server_dir = data_dir / "server"
     _prepare_data_dir(data_dir)
+    soft, _ = raise_fd_limit()
+    log.debug("file descriptors: up to %d", soft)
     pki = ensure_pki(server_dir / "tls", args.bind_address)
     tokens = TokenFile(server_dir / "tokens.csv")
     node_token = _node_token(data_dir, args.token, tokens, pki.ca_cert.read_bytes())
@@ -106,8 +136,8 @@ async def serve(args: argparse.Namespace) -> int:
     # kubectl's typed clients send protobuf: its schemas come from the kubectl binaries,
     # cached under the data dir (never in the repository)
     protobuf = ProtobufSchemas(KubectlDescriptors(server_dir / "proto-descriptors.bin").load)
-    api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki),
-                    protobuf=protobuf)
+    api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki,
+                                                 _limits(args)), protobuf=protobuf)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
