@@ -137,3 +137,31 @@ def test_secret_files_are_private_from_the_moment_they_exist(tmp_path: Path) -> 
         assert not wide, wide
     finally:
         proc.stop()
+
+
+def test_node_token_gets_403_for_the_api_servers_names(guarded: ServerProcess) -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    from kubelite.apiserver import join_token
+
+    token = join_token.parse(
+        (guarded.data_dir / "server" / "node-token").read_text()).secret
+    ctx = ssl.create_default_context(
+        cafile=str(guarded.data_dir / "server" / "tls" / "ca.crt"))
+
+    def ask(node: str, hosts: list[str]) -> int:
+        req = urllib.request.Request(
+            f"{guarded.url}/v1-kubelite/serving-kubelet", method="POST",
+            data=json.dumps({"nodeName": node, "hosts": hosts}).encode(),
+            headers={"Authorization": f"Bearer {token}",
+                     "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+                return int(r.status)
+        except urllib.error.HTTPError as e:
+            return int(e.code)
+    for hosts in (["kubernetes.default.svc"], ["127.0.0.1"], ["localhost"], ["other"]):
+        assert ask("agent9", hosts) == 403, hosts
+    assert ask("agent9", ["192.0.2.77"]) == 200

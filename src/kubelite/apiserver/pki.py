@@ -201,8 +201,25 @@ def ensure_kubelet_client(pki: PKI) -> tuple[Path, Path]:
     return cert, key
 
 
-def issue_serving_cert(pki: PKI, common_name: str, hosts: list[str]) -> tuple[bytes, bytes]:
-    """A serving certificate (PEM cert, PEM key) signed by the cluster CA for ``hosts``
-    (names or IP addresses; loopback is always included), e.g. a kubelet's."""
-    return _issue(_load_ca(pki), _name(common_name), server=True,
-                  sans=serving_sans("", hosts))
+def issue_serving_cert(pki: PKI, common_name: str, hosts: list[str],
+                       org: str | None = None) -> tuple[bytes, bytes]:
+    """A serving certificate (PEM cert, PEM key) signed by the cluster CA valid for exactly
+    ``hosts`` (names or IP addresses), e.g. a kubelet's."""
+    names: list[x509.GeneralName] = []
+    for host in dict.fromkeys(hosts):
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return _issue(_load_ca(pki), _name(common_name, org), server=True, sans=names)
+
+
+def certificate_hosts(cert_file: Path) -> set[str]:
+    """The DNS names and IP addresses (as text) a certificate is valid for."""
+    cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return set()
+    return ({n.lower() for n in sans.get_values_for_type(x509.DNSName)}
+            | {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)})

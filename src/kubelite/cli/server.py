@@ -22,9 +22,9 @@ from kubelite.apiserver.app import APIServer, ServingConfig, write_kubeconfig
 from kubelite.apiserver.auth import TokenFile
 from kubelite.apiserver.codec import ProtobufSchemas
 from kubelite.apiserver.discovery import VERSION
-from kubelite.apiserver.pki import ensure_pki, new_token
+from kubelite.apiserver.pki import PKI, ensure_pki, issue_serving_cert, new_token
 from kubelite.apiserver.serving import ConnectionLimits, raise_fd_limit
-from kubelite.cli.agent import Agent, add_kubelet_flags, start_agent
+from kubelite.cli.agent import Agent, ServingCertSource, add_kubelet_flags, start_agent
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.manager import ControllerManager
@@ -110,6 +110,16 @@ def _node_token(data_dir: Path, given: str | None, tokens: TokenFile, ca_pem: by
     return secret
 
 
+def _own_serving_cert(pki: PKI) -> ServingCertSource:
+    """The server's own kubelet's serving certificate, from the CA directly: its names
+    (this host) are the API server's too, which node credentials may not ask for."""
+    async def issue(node: str, ip: str) -> dict[str, str]:
+        cert, key = await asyncio.to_thread(issue_serving_cert, pki, f"system:node:{node}",
+                                            [node, ip, "127.0.0.1"], "system:nodes")
+        return {"cert": cert.decode(), "key": key.decode(), "ca": pki.ca_cert.read_text()}
+    return issue
+
+
 def _prepare_data_dir(data_dir: Path) -> None:
     """The data dir, and its ``server`` and ``server/db`` folders 0700: keys, tokens and
     the database (Secrets) live there."""
@@ -168,7 +178,8 @@ async def serve(args: argparse.Namespace) -> int:
             scheduler = Scheduler(scheduler_client)
             await scheduler.start()
         if not args.disable_agent:
-            agent = await start_agent(args, client, server_node=True)
+            agent = await start_agent(args, client, server_node=True,
+                                      serving_cert=_own_serving_cert(pki))
         print("kubelite: ready", flush=True)
         await stop.wait()
         print("kubelite: shutting down", flush=True)
