@@ -37,6 +37,7 @@ log = logging.getLogger("kubelite")
 
 DEFAULT_DATA_DIR = Path("/var/lib/kubelite")
 DEFAULT_KUBECONFIG = Path("/etc/kubelite/kubelite.yaml")
+NODE_USER = "kubelite:node"
 
 
 def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,14 +91,28 @@ def _limits(args: argparse.Namespace) -> ConnectionLimits:
         max_per_loopback=args.max_loopback_connections)
 
 
+MIN_TOKEN_LENGTH = 16
+
+
+class TokenError(ValueError):
+    """A ``--token`` the server refuses to start with."""
+
+
 def _node_token(data_dir: Path, given: str | None, tokens: TokenFile, ca_pem: bytes) -> str:
     """The secret nodes (and the server's own components) authenticate with.
 
     ``<data-dir>/server/node-token`` holds it in the secure form (with the CA hash) that
-    ``kubelite agent --token`` takes, as k3s' node-token file does."""
+    ``kubelite agent --token`` takes, as k3s' node-token file does. A new ``--token``
+    replaces the old one, which stops authenticating at once."""
     path = data_dir / "server" / "node-token"
     if given:
-        secret = join_token.parse(given).secret
+        parsed = join_token.parse(given)
+        secret = parsed.secret
+        if len(secret) < MIN_TOKEN_LENGTH:
+            raise TokenError(f"--token must be at least {MIN_TOKEN_LENGTH} characters long "
+                             f"(got {len(secret)}); e.g. `openssl rand -hex 16` makes one")
+        if parsed.ca_hash and parsed.ca_hash != join_token.ca_hash(ca_pem):
+            raise TokenError("--token names a different cluster CA than this server's")
     elif path.exists():
         secret = join_token.parse(path.read_text()).secret
     else:
@@ -105,8 +120,7 @@ def _node_token(data_dir: Path, given: str | None, tokens: TokenFile, ca_pem: by
     full = str(join_token.JoinToken(secret, join_token.ca_hash(ca_pem)))
     if not path.exists() or path.read_text().strip() != full:
         write_private(path, full + "\n")
-    if tokens.lookup(secret) is None:
-        tokens.add(secret, "kubelite:node", "", ["system:nodes"])
+    tokens.replace_user(secret, NODE_USER, "", ["system:nodes"])
     return secret
 
 
@@ -136,7 +150,11 @@ async def serve(args: argparse.Namespace) -> int:
     log.debug("file descriptors: up to %d", soft)
     pki = ensure_pki(server_dir / "tls", args.bind_address)
     tokens = TokenFile(server_dir / "tokens.csv")
-    node_token = _node_token(data_dir, args.token, tokens, pki.ca_cert.read_bytes())
+    try:
+        node_token = _node_token(data_dir, args.token, tokens, pki.ca_cert.read_bytes())
+    except TokenError as exc:
+        print(f"kubelite server: {exc}", file=sys.stderr, flush=True)
+        return 2
     store = WatchCache(SQLiteStore(server_dir / "db" / "state.db"))
     await store.start()
     # The cache holds long-lived objects: keep full collections from walking them.
