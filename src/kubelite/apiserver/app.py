@@ -23,6 +23,7 @@ from kubelite.apiserver import codec, node_certs, openapi_handlers
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
+from kubelite.apiserver.fairness import FairShare
 from kubelite.apiserver.namespaces import NamespaceFinalizer
 from kubelite.apiserver.pki import PKI
 from kubelite.apiserver.proxy import KubeletClient, KubeletProxy
@@ -44,6 +45,7 @@ class ServingConfig:
     port: int = 6443
     pki: PKI | None = None  # None: plain HTTP (tests of the handlers only)
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
+    seats_per_user: int = 16  # short requests one user runs at once (apiserver/fairness.py)
 
 
 def ssl_context(pki: PKI) -> ssl.SSLContext:
@@ -98,7 +100,8 @@ class APIServer:
 
     def _build_app(self) -> web.Application:
         app = web.Application(
-            middlewares=[self._errors_middleware, self._auth_middleware],
+            middlewares=[self._errors_middleware, self._auth_middleware,
+                         FairShare(self.serving.seats_per_user).middleware],
             client_max_size=codec.MAX_BODY + 1,
         )
         app.on_response_prepare.append(drop_server_header)

@@ -80,6 +80,10 @@ def _add_connection_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-loopback-connections", type=int, default=d.max_per_loopback,
                    help="the same for loopback clients, where kubelite's own components "
                         "connect (default %(default)s)")
+    p.add_argument("--max-requests-inflight-per-user", type=int,
+                   default=ServingConfig.seats_per_user,
+                   help="short requests one user runs at once, the others queue (fair "
+                        "shares between users; 0: no limit; default %(default)s)")
 
 
 def _limits(args: argparse.Namespace) -> ConnectionLimits:
@@ -164,8 +168,9 @@ async def serve(args: argparse.Namespace) -> int:
     # kubectl's typed clients send protobuf: its schemas come from the kubectl binaries,
     # cached under the data dir (never in the repository)
     protobuf = ProtobufSchemas(KubectlDescriptors(server_dir / "proto-descriptors.bin").load)
-    api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki,
-                                                 _limits(args)), protobuf=protobuf)
+    api = APIServer(store, tokens, ServingConfig(
+        args.bind_address, args.https_listen_port, pki, _limits(args),
+        args.max_requests_inflight_per_user), protobuf=protobuf)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -83,11 +83,26 @@ class Quarantine:
     def __init__(self, controller: str) -> None:
         self.controller = controller
         self._seen: dict[tuple[str, str], None] = {}
+        self._good: dict[tuple[str, str], None] = {}  # versions found well formed
 
     def ok(self, obj: object) -> bool:
         """Whether ``obj`` is well formed; the first time a malformed version is seen it
-        is logged (kind, namespace/name, what is wrong)."""
+        is logged (kind, namespace/name, what is wrong). A version (uid, resourceVersion)
+        found well formed is remembered: syncs that read every pod stay cheap."""
+        version: tuple[str, str] | None = None
+        if isinstance(obj, dict):
+            m = obj.get("metadata")
+            if isinstance(m, dict):
+                u, rv = m.get("uid"), m.get("resourceVersion")
+                if isinstance(u, str) and isinstance(rv, str) and u and rv:
+                    version = (u, rv)
+                    if version in self._good:
+                        return True
         why = problem(obj)
+        if why is None and version is not None:
+            if len(self._good) >= 4 * _SEEN_LIMIT:
+                self._good.clear()
+            self._good[version] = None
         if why is None:
             return True
         meta = obj.get("metadata") if isinstance(obj, dict) else None
