@@ -7,6 +7,8 @@ import asyncio
 import errno
 import json
 import logging
+import os
+import resource
 import socket
 import ssl
 import time
@@ -223,3 +225,49 @@ def test_rate_limited_log_counts_what_it_dropped(caplog: pytest.LogCaptureFixtur
     limited.warning("boom")
     assert [r.getMessage() for r in caplog.records] == [
         "boom", "boom (99 similar messages suppressed)"]
+
+
+async def test_running_out_of_descriptors_backs_off_and_recovers(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """With the process at its descriptor limit, accept() fails: the server logs it once
+    and pauses instead of spinning, then serves again once descriptors are free."""
+    caplog.set_level(logging.WARNING, "kubelite.apiserver.serving")
+    async with in_process_api(limits=ConnectionLimits(
+            header_timeout=30, accept_pause=0.05, log_interval=60)) as api:
+        port = port_of(api.url)
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        in_use = len(os.listdir("/proc/self/fd"))
+        clients: list[socket.socket] = []
+        resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 40, hard))
+        try:
+            for _ in range(60):  # the kernel queues them; the server cannot take them all
+                try:
+                    c = socket.socket()
+                    c.setblocking(False)
+                    c.connect_ex(("127.0.0.1", port))
+                    clients.append(c)
+                except OSError:
+                    break
+            await asyncio.sleep(1.0)
+        finally:
+            for c in clients:
+                c.close()
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        failures = [r for r in caplog.records if "accept() failed" in r.getMessage()]
+        assert len(failures) == 1, [r.getMessage() for r in caplog.records]
+        async with api.http.get("/healthz") as r:
+            assert r.status == 200
+
+
+def test_the_soft_descriptor_limit_is_raised_to_the_hard_one() -> None:
+    import subprocess
+    import sys
+    code = ("import resource\n"
+            "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+            "resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))\n"
+            "from kubelite.apiserver.serving import raise_fd_limit\n"
+            "print(raise_fd_limit() == (hard, hard))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": str(
+                             Path(__file__).parents[3] / "src")})
+    assert out.stdout.strip() == "True", out.stderr
