@@ -55,6 +55,25 @@ def test_state_and_credentials_survive_a_restart(tmp_path: Path) -> None:
         server.stop()
 
 
+def test_watch_from_before_a_restart_gets_the_history_not_410(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "w").start()
+    try:
+        assert server.kubectl("create", "-f", "-", input=configmap("before")).returncode == 0
+        rv = server.kubectl("get", "configmap", "before", "-o",
+                            "jsonpath={.metadata.resourceVersion}").stdout.strip()
+        assert server.kubectl("create", "-f", "-", input=configmap("later")).returncode == 0
+        server.stop()
+        server.start()
+        out = server.kubectl("get", "--raw", "/api/v1/namespaces/default/configmaps?"
+                             f"watch=1&resourceVersion={rv}&timeoutSeconds=2")
+        assert out.returncode == 0, out.stderr
+        events = [json.loads(line) for line in out.stdout.splitlines() if line]
+        assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+            ("ADDED", "later")], out.stdout
+    finally:
+        server.stop()
+
+
 def test_node_token_authenticates_as_bearer(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "t", extra_args=["--token", "join-secret-0123456789"]).start()
     try:

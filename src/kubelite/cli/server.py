@@ -119,6 +119,9 @@ def _node_token(data_dir: Path, given: str | None, tokens: TokenFile, ca_pem: by
             raise TokenError("--token names a different cluster CA than this server's")
     elif path.exists():
         secret = join_token.parse(path.read_text()).secret
+        if len(secret) < MIN_TOKEN_LENGTH:  # kept from an older release: warn, still serve
+            log.warning("the node token in %s is shorter than %d characters: start once "
+                        "with a new --token to replace it", path, MIN_TOKEN_LENGTH)
     else:
         secret = new_token()
     full = str(join_token.JoinToken(secret, join_token.ca_hash(ca_pem)))
