@@ -171,7 +171,8 @@ class GuardedRequestHandler(RequestHandler):
                      message: str | None = None) -> web.StreamResponse:
         """A malformed request (aiohttp's parser refused it): a Status without the request
         echoed, logged at most once per interval; the connection closes."""
-        self._parser_errors.warning("malformed request from %s: %s", request.remote,
+        what = "malformed request" if 400 <= status < 500 else "request failed"
+        self._parser_errors.warning("%s from %s: %s", what, request.remote,
                                     type(exc).__name__ if exc else status)
         if request.writer.output_size > 0:
             raise ConnectionError("response already started")
