@@ -55,11 +55,30 @@ def test_state_and_credentials_survive_a_restart(tmp_path: Path) -> None:
         server.stop()
 
 
+def test_watch_from_before_a_restart_gets_the_history_not_410(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "w").start()
+    try:
+        assert server.kubectl("create", "-f", "-", input=configmap("before")).returncode == 0
+        rv = server.kubectl("get", "configmap", "before", "-o",
+                            "jsonpath={.metadata.resourceVersion}").stdout.strip()
+        assert server.kubectl("create", "-f", "-", input=configmap("later")).returncode == 0
+        server.stop()
+        server.start()
+        out = server.kubectl("get", "--raw", "/api/v1/namespaces/default/configmaps?"
+                             f"watch=1&resourceVersion={rv}&timeoutSeconds=2")
+        assert out.returncode == 0, out.stderr
+        events = [json.loads(line) for line in out.stdout.splitlines() if line]
+        assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+            ("ADDED", "later")], out.stdout
+    finally:
+        server.stop()
+
+
 def test_node_token_authenticates_as_bearer(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path / "t", extra_args=["--token", "join-secret-123"]).start()
+    server = ServerProcess(tmp_path / "t", extra_args=["--token", "join-secret-0123456789"]).start()
     try:
         cfg = yaml.safe_load(server.kubeconfig.read_text())
-        cfg["users"][0]["user"] = {"token": "join-secret-123"}
+        cfg["users"][0]["user"] = {"token": "join-secret-0123456789"}
         node_cfg = tmp_path / "node.yaml"
         node_cfg.write_text(yaml.safe_dump(cfg))
         r = subprocess.run(["kubectl", "--kubeconfig", str(node_cfg), "--cache-dir",
@@ -70,10 +89,43 @@ def test_node_token_authenticates_as_bearer(tmp_path: Path) -> None:
         token_file = tmp_path / "t" / "server" / "node-token"
         ca = (tmp_path / "t" / "server" / "tls" / "ca.crt").read_bytes()
         assert token_file.read_text().strip() == (
-            f"K10{hashlib.sha256(ca).hexdigest()}::server:join-secret-123")
+            f"K10{hashlib.sha256(ca).hexdigest()}::server:join-secret-0123456789")
         assert oct(token_file.stat().st_mode & 0o777) == "0o600"
     finally:
         server.stop()
+
+
+def test_a_new_token_revokes_the_old_one_and_short_tokens_are_refused(
+        tmp_path: Path) -> None:
+    data = tmp_path / "r"
+    server = ServerProcess(data, extra_args=["--token", "first-secret-0123456789"]).start()
+
+    def as_token(token: str) -> subprocess.CompletedProcess[str]:
+        cfg = yaml.safe_load(server.kubeconfig.read_text())
+        cfg["users"][0]["user"] = {"token": token}
+        path = tmp_path / "token.yaml"
+        path.write_text(yaml.safe_dump(cfg))
+        return subprocess.run(["kubectl", "--kubeconfig", str(path), "--cache-dir",
+                               str(tmp_path / "c"), "get", "namespaces", "-o", "name"],
+                              capture_output=True, text=True, timeout=60, check=False)
+    try:
+        assert as_token("first-secret-0123456789").returncode == 0
+        server.stop()
+        server.extra_args = ["--token", "second-secret-0123456789"]
+        server.start()
+        assert as_token("second-secret-0123456789").returncode == 0
+        old = as_token("first-secret-0123456789")
+        assert old.returncode != 0 and "Unauthorized" in old.stderr, old.stderr
+    finally:
+        server.stop()
+    short = subprocess.run(
+        [sys.executable, "-m", "kubelite.cli.main", "server", "--data-dir", str(data),
+         "--https-listen-port", "0", "--disable-agent", "--token", "short",
+         "--write-kubeconfig", str(tmp_path / "k.yaml")],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")})
+    assert short.returncode == 2
+    assert "--token must be at least 16 characters long (got 5)" in short.stderr
 
 
 def test_kubelite_kubectl_uses_the_written_kubeconfig(server: ServerProcess) -> None:

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
 
 import orjson
 
-JSON = dict[str, Any]
+from kubelite.api.meta import JSON
 
 _STATUS_FIELDS = ("kind", "apiVersion", "metadata", "status", "message", "reason",
                   "details", "code")

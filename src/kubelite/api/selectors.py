@@ -118,10 +118,11 @@ class LabelSelector:
         return self._nothing
 
     def matches(self, labels: Mapping[str, str] | None) -> bool:
-        """Whether an object with ``labels`` is selected."""
+        """Whether an object with ``labels`` is selected (labels that are not a map, as a
+        malformed stored object may have, are taken as none)."""
         if self._nothing:
             return False
-        lbls = labels or {}
+        lbls = labels if isinstance(labels, Mapping) else {}
         for r in self.requirements:
             if not r.matches(lbls):
                 return False

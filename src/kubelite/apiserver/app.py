@@ -11,7 +11,7 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
@@ -22,6 +22,7 @@ from kubelite.apiserver import codec, node_certs, openapi_handlers
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
+from kubelite.apiserver.fairness import FairShare
 from kubelite.apiserver.kinds.serviceaccounts import ensure_default_service_account
 from kubelite.apiserver.namespaces import NamespaceFinalizer
 from kubelite.apiserver.openapi import openapi
@@ -30,6 +31,8 @@ from kubelite.apiserver.protobuf.protodesc import KubectlDescriptors
 from kubelite.apiserver.proxy import KubeletClient, KubeletProxy
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.rest import ResourceHandlers
+from kubelite.apiserver.serving import ConnectionLimits, GuardedSite, drop_server_header
+from kubelite.private_files import write_private
 from kubelite.storage.interface import Store
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,8 @@ class ServingConfig:
     bind_address: str = "127.0.0.1"
     port: int = 6443
     pki: PKI | None = None  # None: plain HTTP (tests of the handlers only)
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
+    seats_per_user: int = 16  # short requests one user runs at once (apiserver/fairness.py)
     min_request_timeout: float = 1800.0  # seconds; watches end in [this, 2*this) unasked
 
 
@@ -92,15 +97,18 @@ class APIServer:
         self.namespace_finalizer = NamespaceFinalizer(self.registry)
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
+        self.site: GuardedSite | None = None
         self.port = serving.port
 
     # -- application ---------------------------------------------------------------------
 
     def _build_app(self) -> web.Application:
         app = web.Application(
-            middlewares=[self._errors_middleware, self._auth_middleware],
+            middlewares=[self._errors_middleware, self._auth_middleware,
+                         FairShare(self.serving.seats_per_user).middleware],
             client_max_size=codec.MAX_BODY + 1,
         )
+        app.on_response_prepare.append(drop_server_header)
         r = app.router
         for path in ("/healthz", "/livez", "/readyz"):
             r.add_get(path, self._health)
@@ -187,15 +195,13 @@ class APIServer:
                                      shutdown_timeout=2.0)
         await self._runner.setup()
         ctx = ssl_context(self.serving.pki) if self.serving.pki else None
-        site = web.TCPSite(self._runner, self.serving.bind_address, self.serving.port,
-                           ssl_context=ctx, reuse_address=True, backlog=1024)
+        site = GuardedSite(self._runner, self.serving.bind_address, self.serving.port,
+                           limits=self.serving.limits, ssl_context=ctx, backlog=1024,
+                           handler_args={"access_log": None})
         await site.start()
+        self.site = site
         self.namespace_finalizer.start()
-        if self.serving.port == 0:
-            server = site._server
-            assert server is not None
-            sockets = getattr(server, "sockets", None) or []
-            self.port = sockets[0].getsockname()[1]
+        self.port = site.port
         self.ready = True
 
     async def stop(self) -> None:
@@ -236,8 +242,4 @@ def write_kubeconfig(path: Path, server_url: str, pki: PKI, user: str = "default
         "current-context": "default",
         "preferences": {},
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(config, sort_keys=False))
-    tmp.chmod(0o600)
-    tmp.replace(path)
+    write_private(path, yaml.safe_dump(config, sort_keys=False))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hmac
+import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from kubelite.api import errors
+from kubelite.private_files import create_private, write_private
 
 # Health, and the CA certificate (public; joining nodes check it against their token's hash)
 ANONYMOUS_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/cacerts"})
@@ -71,11 +73,25 @@ class TokenFile:
                 return user
         return None
 
+    def replace_user(self, token: str, user: str, uid: str, groups: list[str]) -> None:
+        """Make ``token`` the only token of ``user`` (the others are revoked at once);
+        other users' tokens are kept. The file is rewritten atomically, mode 0600."""
+        rows: list[list[str]] = []
+        if self.path.exists():
+            with self.path.open(newline="") as f:
+                rows = [r for r in csv.reader(f)
+                        if not (len(r) >= 2 and not r[0].startswith("#") and r[1] == user)]
+        rows.append([token, user, uid, ",".join(groups)])
+        out = io.StringIO()
+        csv.writer(out).writerows(rows)
+        write_private(self.path, out.getvalue())
+        self._checked = 0.0
+        self._mtime = -1.0
+
     def add(self, token: str, user: str, uid: str, groups: list[str]) -> None:
         """Append a token (creating the file with mode 0600); effective at once."""
         self._checked = 0.0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.touch(mode=0o600, exist_ok=True)
+        create_private(self.path)
         with self.path.open("a", newline="") as f:
             csv.writer(f).writerow([token, user, uid, ",".join(groups)])
 

@@ -70,8 +70,9 @@ class ProtobufSchemas:
     """The protobuf decoder, built on first use from ``source`` (run in a thread).
 
     ``source`` returns a serialized FileDescriptorSet or raises
-    :class:`~kubelite.apiserver.protobuf.protodesc.NoDescriptors`; success is kept for the life of the
-    server, failure is retried on the next protobuf body (kubectl may appear meanwhile).
+    :class:`~kubelite.apiserver.protobuf.protodesc.NoDescriptors`; success is kept for the
+    life of the server, failure is retried on the next protobuf body (kubectl may appear
+    meanwhile).
     """
 
     def __init__(self, source: Callable[[], bytes]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 import secrets
 import socket
 from dataclasses import dataclass
@@ -19,6 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from kubelite.private_files import private_dir, write_private
 
 _VALIDITY = dt.timedelta(days=3650)
 
@@ -52,16 +53,6 @@ class PKI:
     @property
     def admin_key(self) -> Path:
         return self.dir / "admin.key"
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -143,7 +134,7 @@ def serving_sans(bind_address: str, extra: list[str] | None = None) -> list[x509
 
 def ensure_pki(directory: Path, bind_address: str = "127.0.0.1") -> PKI:
     """Create the CA, serving and admin certificates if absent; return their paths."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(directory)
     pki = PKI(directory)
     if not (pki.ca_cert.exists() and pki.ca_key.exists()):
         key = ec.generate_private_key(ec.SECP256R1())
@@ -168,8 +159,8 @@ def ensure_pki(directory: Path, bind_address: str = "127.0.0.1") -> PKI:
             )
             .sign(key, hashes.SHA256())
         )
-        _write_private(pki.ca_key, _key_pem(key))
-        _write_private(pki.ca_cert, cert.public_bytes(serialization.Encoding.PEM))
+        write_private(pki.ca_key, _key_pem(key))
+        write_private(pki.ca_cert, cert.public_bytes(serialization.Encoding.PEM))
         for p in (pki.serving_cert, pki.admin_cert):
             p.unlink(missing_ok=True)
     ca = _load_ca(pki)
@@ -177,12 +168,12 @@ def ensure_pki(directory: Path, bind_address: str = "127.0.0.1") -> PKI:
         cert_pem, key_pem = _issue(
             ca, _name("kubelite-apiserver"), server=True, sans=serving_sans(bind_address)
         )
-        _write_private(pki.serving_key, key_pem)
-        _write_private(pki.serving_cert, cert_pem)
+        write_private(pki.serving_key, key_pem)
+        write_private(pki.serving_cert, cert_pem)
     if not pki.admin_cert.exists():
         cert_pem, key_pem = _issue(ca, _name("admin", "system:masters"), server=False)
-        _write_private(pki.admin_key, key_pem)
-        _write_private(pki.admin_cert, cert_pem)
+        write_private(pki.admin_key, key_pem)
+        write_private(pki.admin_cert, cert_pem)
     return pki
 
 
@@ -205,13 +196,30 @@ def ensure_kubelet_client(pki: PKI) -> tuple[Path, Path]:
     if not (cert.exists() and key.exists()):
         cert_pem, key_pem = issue_client_cert(pki, "kube-apiserver-kubelet-client",
                                               "system:masters")
-        _write_private(key, key_pem)
-        _write_private(cert, cert_pem)
+        write_private(key, key_pem)
+        write_private(cert, cert_pem)
     return cert, key
 
 
-def issue_serving_cert(pki: PKI, common_name: str, hosts: list[str]) -> tuple[bytes, bytes]:
-    """A serving certificate (PEM cert, PEM key) signed by the cluster CA for ``hosts``
-    (names or IP addresses; loopback is always included), e.g. a kubelet's."""
-    return _issue(_load_ca(pki), _name(common_name), server=True,
-                  sans=serving_sans("", hosts))
+def issue_serving_cert(pki: PKI, common_name: str, hosts: list[str],
+                       org: str | None = None) -> tuple[bytes, bytes]:
+    """A serving certificate (PEM cert, PEM key) signed by the cluster CA valid for exactly
+    ``hosts`` (names or IP addresses), e.g. a kubelet's."""
+    names: list[x509.GeneralName] = []
+    for host in dict.fromkeys(hosts):
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return _issue(_load_ca(pki), _name(common_name, org), server=True, sans=names)
+
+
+def certificate_hosts(cert_file: Path) -> set[str]:
+    """The DNS names and IP addresses (as text) a certificate is valid for."""
+    cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return set()
+    return ({n.lower() for n in sans.get_values_for_type(x509.DNSName)}
+            | {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)})

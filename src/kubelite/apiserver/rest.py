@@ -149,9 +149,9 @@ class ResourceHandlers:
                 return await self.review(request, res)
             if method == "POST":
                 return await self.create(request, res, info.namespace)
-            if method == "DELETE":
+            if method == "DELETE" and "deletecollection" in res.verbs:
                 return await self.delete_collection(request, res, info.namespace)
-            raise errors.method_not_allowed()
+            raise errors.method_not_allowed()  # e.g. namespaces: nothing deleted
         if info.subresource == "scale":
             return await self.scale(request, res, info.namespace, info.name)
         if info.subresource == "binding" and method == "POST":

@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from kubelite.kubelet.kubelet import Kubelet
 from kubelite.kubelet.node_status import host_ip
 from kubelite.kubelet.server import FinderLookup, KubeletServer, KubeletServerConfig
 from kubelite.network.cni import BridgeNetworkConfig, CniNetwork
+from kubelite.private_files import private_dir, write_private
 from kubelite.runtime.oci import OciRuntime
 
 log = logging.getLogger("kubelite")
@@ -116,8 +118,16 @@ def runc_version() -> str:
         return "runc://unknown"
 
 
+# (node name, node IP) -> the kubelet's serving certificate, key and the cluster CA (PEM)
+ServingCertSource = Callable[[str, str], Awaitable[dict[str, str]]]
+
+
 async def start_agent(args: argparse.Namespace, client: ApiClient, *,
-                      server_node: bool) -> Agent:
+                      server_node: bool, serving_cert: ServingCertSource | None = None,
+                      ) -> Agent:
+    """The node's components, started. ``serving_cert`` issues the kubelet's serving
+    certificate (the server's own node: from the CA directly); by default it is asked from
+    the API server with the node credential."""
     data_dir: Path = args.data_dir
     agent_dir = data_dir / "agent"
     agent_dir.mkdir(parents=True, exist_ok=True)
@@ -148,7 +158,7 @@ async def start_agent(args: argparse.Namespace, client: ApiClient, *,
         kubelet.logs_root = str(agent_dir / "pod-logs")
         kubelet.syncer.logs_root = kubelet.logs_root
     server = await start_kubelet_server(client, kubelet, agent_dir / "tls", node_name,
-                                        args.node_ip or host_ip(), config.port)
+                                        args.node_ip or host_ip(), config.port, serving_cert)
     kubelet.node.kubelet_port = server.port
     await kubelet.start()
     print(f"kubelite: kubelet for node {node_name} started (pods {pod_cidr}, "
@@ -162,20 +172,22 @@ def _disk_usage(path: Path) -> tuple[int, int]:
 
 
 def _write_private_files(folder: Path, files: dict[str, str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(folder)
     for name, text in files.items():
-        path = folder / name
-        path.write_text(text)
-        path.chmod(0o600)
+        write_private(folder / name, text)
 
 
 async def start_kubelet_server(client: ApiClient, kubelet: Kubelet, tls_dir: Path,
-                               node_name: str, node_ip: str, port: int) -> KubeletServer:
+                               node_name: str, node_ip: str, port: int,
+                               serving_cert: ServingCertSource | None = None) -> KubeletServer:
     """The kubelet's HTTPS server (logs, exec, attach, port-forward), with a serving
     certificate the API server signs for this node; only clients with a certificate from
     the cluster CA (the API server) get in."""
-    answer = await client.request("POST", SERVING_KUBELET_PATH,
-                                  body={"nodeName": node_name, "hosts": [node_ip]})
+    if serving_cert is not None:
+        answer = await serving_cert(node_name, node_ip)
+    else:
+        answer = await client.request("POST", SERVING_KUBELET_PATH,
+                                      body={"nodeName": node_name, "hosts": [node_ip]})
     files = {"kubelet.crt": answer["cert"], "kubelet.key": answer["key"], "ca.crt": answer["ca"]}
     await asyncio.to_thread(_write_private_files, tls_dir, files)
     server = KubeletServer(FinderLookup(kubelet), KubeletServerConfig(

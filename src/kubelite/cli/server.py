@@ -21,13 +21,15 @@ from kubelite.apiserver.app import APIServer, ServingConfig, write_kubeconfig
 from kubelite.apiserver.auth import TokenFile
 from kubelite.apiserver.codec import ProtobufSchemas
 from kubelite.apiserver.discovery import VERSION
-from kubelite.apiserver.pki import ensure_pki, new_token
+from kubelite.apiserver.pki import PKI, ensure_pki, issue_serving_cert, new_token
 from kubelite.apiserver.protobuf.protodesc import KubectlDescriptors
-from kubelite.cli.agent import Agent, add_kubelet_flags, start_agent
+from kubelite.apiserver.serving import ConnectionLimits, raise_fd_limit
+from kubelite.cli.agent import Agent, ServingCertSource, add_kubelet_flags, start_agent
 from kubelite.cli.netflags import check_cidrs, cidr
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.manager import ControllerManager
+from kubelite.private_files import private_dir, write_private
 from kubelite.scheduler.scheduler import Scheduler
 from kubelite.storage.sqlite import SQLiteStore
 from kubelite.storage.watchcache import WatchCache
@@ -36,6 +38,7 @@ log = logging.getLogger("kubelite")
 
 DEFAULT_DATA_DIR = Path("/var/lib/kubelite")
 DEFAULT_KUBECONFIG = Path("/etc/kubelite/kubelite.yaml")
+NODE_USER = "kubelite:node"
 
 
 def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,40 +66,109 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--service-cidr", default="10.43.0.0/16", type=cidr,
                    help="Service cluster IPs, apart from --cluster-cidr (default %(default)s)")
     p.add_argument("--debug", action="store_true", help="log at debug level")
+    _add_connection_flags(p)
     add_kubelet_flags(p)
     p.set_defaults(func=run)
+
+
+def _add_connection_flags(p: argparse.ArgumentParser) -> None:
+    d = ConnectionLimits()
+    for flag, default, what in (
+            ("--tls-handshake-timeout", d.tls_handshake_timeout, "a TLS handshake"),
+            ("--request-header-timeout", d.header_timeout, "a request's headers"),
+            ("--request-body-timeout", d.body_timeout, "a request's body"),
+            ("--idle-connection-timeout", d.idle_timeout, "an idle keep-alive connection")):
+        p.add_argument(flag, type=float, default=default,
+                       help=f"seconds allowed for {what} (default %(default)s)")
+    p.add_argument("--max-connections-per-client", type=int, default=d.max_per_client,
+                   help="open connections allowed per client IP, counted before "
+                        "authentication (default %(default)s)")
+    p.add_argument("--max-loopback-connections", type=int, default=d.max_per_loopback,
+                   help="the same for loopback clients, where kubelite's own components "
+                        "connect (default %(default)s)")
+    p.add_argument("--max-requests-inflight-per-user", type=int,
+                   default=ServingConfig.seats_per_user,
+                   help="short requests one user runs at once, the others queue (fair "
+                        "shares between users; 0: no limit; default %(default)s)")
+
+
+def _limits(args: argparse.Namespace) -> ConnectionLimits:
+    return ConnectionLimits(
+        tls_handshake_timeout=args.tls_handshake_timeout,
+        header_timeout=args.request_header_timeout, body_timeout=args.request_body_timeout,
+        idle_timeout=args.idle_connection_timeout,
+        max_per_client=args.max_connections_per_client,
+        max_per_loopback=args.max_loopback_connections)
+
+
+MIN_TOKEN_LENGTH = 16
+
+
+class TokenError(ValueError):
+    """A ``--token`` the server refuses to start with."""
 
 
 def _node_token(data_dir: Path, given: str | None, tokens: TokenFile, ca_pem: bytes) -> str:
     """The secret nodes (and the server's own components) authenticate with.
 
     ``<data-dir>/server/node-token`` holds it in the secure form (with the CA hash) that
-    ``kubelite agent --token`` takes, as k3s' node-token file does."""
+    ``kubelite agent --token`` takes, as k3s' node-token file does. A new ``--token``
+    replaces the old one, which stops authenticating at once."""
     path = data_dir / "server" / "node-token"
     if given:
-        secret = join_token.parse(given).secret
+        parsed = join_token.parse(given)
+        secret = parsed.secret
+        if len(secret) < MIN_TOKEN_LENGTH:
+            raise TokenError(f"--token must be at least {MIN_TOKEN_LENGTH} characters long "
+                             f"(got {len(secret)}); e.g. `openssl rand -hex 16` makes one")
+        if parsed.ca_hash and parsed.ca_hash != join_token.ca_hash(ca_pem):
+            raise TokenError("--token names a different cluster CA than this server's")
     elif path.exists():
         secret = join_token.parse(path.read_text()).secret
+        if len(secret) < MIN_TOKEN_LENGTH:  # kept from an older release: warn, still serve
+            log.warning("the node token in %s is shorter than %d characters: start once "
+                        "with a new --token to replace it", path, MIN_TOKEN_LENGTH)
     else:
         secret = new_token()
     full = str(join_token.JoinToken(secret, join_token.ca_hash(ca_pem)))
     if not path.exists() or path.read_text().strip() != full:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(full + "\n")
-        path.chmod(0o600)
-    if tokens.lookup(secret) is None:
-        tokens.add(secret, "kubelite:node", "", ["system:nodes"])
+        write_private(path, full + "\n")
+    tokens.replace_user(secret, NODE_USER, "", ["system:nodes"])
     return secret
+
+
+def _own_serving_cert(pki: PKI) -> ServingCertSource:
+    """The server's own kubelet's serving certificate, from the CA directly: its names
+    (this host) are the API server's too, which node credentials may not ask for."""
+    async def issue(node: str, ip: str) -> dict[str, str]:
+        cert, key = await asyncio.to_thread(issue_serving_cert, pki, f"system:node:{node}",
+                                            [node, ip, "127.0.0.1"], "system:nodes")
+        return {"cert": cert.decode(), "key": key.decode(), "ca": pki.ca_cert.read_text()}
+    return issue
+
+
+def _prepare_data_dir(data_dir: Path) -> None:
+    """The data dir, and its ``server`` and ``server/db`` folders 0700: keys, tokens and
+    the database (Secrets) live there."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for folder in (data_dir / "server", data_dir / "server" / "db"):
+        private_dir(folder)
 
 
 async def serve(args: argparse.Namespace) -> int:
     check_cidrs(args.cluster_cidr, args.service_cidr)
     data_dir: Path = args.data_dir
     server_dir = data_dir / "server"
-    server_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _prepare_data_dir(data_dir)
+    soft, _ = raise_fd_limit()
+    log.debug("file descriptors: up to %d", soft)
     pki = ensure_pki(server_dir / "tls", args.bind_address)
     tokens = TokenFile(server_dir / "tokens.csv")
-    node_token = _node_token(data_dir, args.token, tokens, pki.ca_cert.read_bytes())
+    try:
+        node_token = _node_token(data_dir, args.token, tokens, pki.ca_cert.read_bytes())
+    except TokenError as exc:
+        print(f"kubelite server: {exc}", file=sys.stderr, flush=True)
+        return 2
     store = WatchCache(SQLiteStore(server_dir / "db" / "state.db"))
     await store.start()
     # The cache holds long-lived objects: keep full collections from walking them.
@@ -106,9 +178,10 @@ async def serve(args: argparse.Namespace) -> int:
     # kubectl's typed clients send protobuf: its schemas come from the kubectl binaries,
     # cached under the data dir (never in the repository)
     protobuf = ProtobufSchemas(KubectlDescriptors(server_dir / "proto-descriptors.bin").load)
-    api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki,
-                                                       float(args.min_request_timeout)),
-                    protobuf=protobuf)
+    api = APIServer(store, tokens, ServingConfig(
+        args.bind_address, args.https_listen_port, pki,
+        min_request_timeout=float(args.min_request_timeout), limits=_limits(args),
+        seats_per_user=args.max_requests_inflight_per_user), protobuf=protobuf)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -139,7 +212,8 @@ async def serve(args: argparse.Namespace) -> int:
             scheduler = Scheduler(scheduler_client)
             await scheduler.start()
         if not args.disable_agent:
-            agent = await start_agent(args, client, server_node=True)
+            agent = await start_agent(args, client, server_node=True,
+                                      serving_cert=_own_serving_cert(pki))
         print("kubelite: ready", flush=True)
         await stop.wait()
         print("kubelite: shutting down", flush=True)

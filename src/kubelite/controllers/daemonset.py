@@ -37,7 +37,7 @@ from kubelite.controllers.nodes import (
     should_run,
 )
 from kubelite.controllers.ownership import adopt_patch, classify, status_patch
-from kubelite.controllers.podcontrol import delete_pods
+from kubelite.controllers.podcontrol import delete_pods, slow_start_batches
 from kubelite.controllers.pods import (
     available_in,
     controller_ref_of,
@@ -49,9 +49,10 @@ from kubelite.controllers.pods import (
     phase,
     uid,
 )
-from kubelite.controllers.replicaset import pod_from_template, slow_start_batches
+from kubelite.controllers.replicaset import pod_from_template
 from kubelite.controllers.resources import DAEMONSETS, PODS
 from kubelite.controllers.rollout import scaled_value
+from kubelite.controllers.wellformed import Quarantine
 
 log = logging.getLogger(__name__)
 REVISION_HASH = "controller-revision-hash"
@@ -232,6 +233,7 @@ class DaemonSetController(Controller):
         self.nodes = nodes
         self.recorder = recorder
         self.clock = clock
+        self.quarantine = Quarantine(self.name)
 
     def register(self) -> None:
         self.dses.add_handlers(on_add=self._enqueue, on_update=lambda o, n: self._enqueue(n),
@@ -256,18 +258,21 @@ class DaemonSetController(Controller):
             self._all()
 
     def _pod_changed(self, pod: JSON) -> None:
+        if not self.quarantine.ok(pod):
+            return
         ref = controller_ref_of(pod)
         if ref is not None and ref.get("kind") == "DaemonSet":
             self.queue.add(f"{meta(pod).get('namespace')}/{ref.get('name')}")
 
     async def sync(self, key: str) -> None:
         ds = self.dses.get(key)
-        if ds is None:
+        if ds is None or not self.quarantine.ok(ds):
             return
         ns = str(meta(ds).get("namespace") or "")
-        pods = [p for p in self.pods.list() if meta(p).get("namespace") == ns]
+        pods = self.quarantine.filter(p for p in self.pods.list()
+                                      if meta(p).get("namespace") == ns)
         now = self.clock()
-        p = plan(ds, self.nodes.list(), pods, now)
+        p = plan(ds, self.quarantine.filter(self.nodes.list()), pods, now)
         last_rv = 0
         for pod in p.adopt:
             try:

@@ -32,6 +32,7 @@ from kubelite.controllers.hashing import compute_hash
 from kubelite.controllers.ownership import adopt_patch, classify, release_patch
 from kubelite.controllers.pods import controller_ref_of, is_active, meta, uid
 from kubelite.controllers.resources import DEPLOYMENTS, REPLICASETS
+from kubelite.controllers.wellformed import Quarantine
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +258,7 @@ class DeploymentController(Controller):
         self.pods = pods
         self.recorder = recorder
         self.clock = clock
+        self.quarantine = Quarantine(self.name)
 
     def register(self) -> None:
         self.deploys.add_handlers(on_add=self._enqueue, on_update=lambda o, n: self._enqueue(n),
@@ -275,6 +277,8 @@ class DeploymentController(Controller):
         self._rs_changed(new)
 
     def _rs_changed(self, rs: JSON) -> None:
+        if not self.quarantine.ok(rs):
+            return
         ns = meta(rs).get("namespace")
         ref = controller_ref_of(rs)
         if ref is not None:
@@ -299,14 +303,15 @@ class DeploymentController(Controller):
 
     async def sync(self, key: str) -> None:
         d = self.deploys.get(key)
-        if d is None:
+        if d is None or not self.quarantine.ok(d):
             return
         d = copy.deepcopy(d)
         ns = str(meta(d).get("namespace") or "")
         selector = label_selector_from_dict((d.get("spec") or {}).get("selector"))
         if selector.empty:
             return  # upstream refuses to act on a selector that selects everything
-        rses = [r for r in self.rses.list() if meta(r).get("namespace") == ns]
+        rses = self.quarantine.filter(r for r in self.rses.list()
+                                      if meta(r).get("namespace") == ns)
         claim = classify(d, selector, rses)
         for rs in claim.release:
             await self._patch_rs(rs, release_patch(uid(d), rs))

@@ -1,4 +1,7 @@
-"""Deleting an owner's pods, as upstream's PodControl: in parallel, events on the owner."""
+"""Creating and deleting an owner's pods, as upstream's PodControl: in slow-start batches
+(1, 2, 4, ... as ``slowStartBatch``) that stop at the first failure, so a controller that
+is refused (quota, admission, an overloaded server) learns it from one request rather than
+hundreds; events on the owner."""
 
 from __future__ import annotations
 
@@ -12,11 +15,27 @@ from kubelite.controllers.base import rv_int
 from kubelite.controllers.pods import meta, uid
 from kubelite.controllers.resources import PODS
 
+SLOW_START_INITIAL_BATCH = 1
+
+
+def slow_start_batches(count: int, initial: int = SLOW_START_INITIAL_BATCH) -> list[int]:
+    """Batch sizes 1, 2, 4, ... adding up to ``count`` (``slowStartBatch``)."""
+    out: list[int] = []
+    size = min(count, initial)
+    remaining = count
+    while remaining > 0:
+        out.append(size)
+        remaining -= size
+        size = min(2 * size, remaining)
+    return out
+
 
 async def delete_pods(client: ApiClient, recorder: EventRecorder, owner: JSON,
                       pods: list[JSON]) -> int:
-    """Delete ``pods`` (uid-preconditioned), recording SuccessfulDelete/FailedDelete on
-    ``owner``; a pod already gone is fine. Returns the highest resourceVersion written."""
+    """Delete ``pods`` (uid-preconditioned) in slow-start batches, recording
+    SuccessfulDelete/FailedDelete on ``owner``; a pod already gone is fine. The first
+    failure ends the deletions after its batch and is raised. Returns the highest
+    resourceVersion written."""
 
     async def one(pod: JSON) -> int:
         name = meta(pod)["name"]
@@ -30,4 +49,13 @@ async def delete_pods(client: ApiClient, recorder: EventRecorder, owner: JSON,
         recorder.event(owner, NORMAL, "SuccessfulDelete", f"Deleted pod: {name}")
         return rv_int(out)
 
-    return max(await asyncio.gather(*(one(p) for p in pods)), default=0)
+    last_rv = 0
+    pending = list(pods)
+    for size in slow_start_batches(len(pending)):
+        batch, pending = pending[:size], pending[size:]
+        results = await asyncio.gather(*(one(p) for p in batch), return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+            last_rv = max(last_rv, r)
+    return last_rv

@@ -28,7 +28,7 @@ from kubelite.client.informer import Informer, object_key
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.base import Controller, rv_int
 from kubelite.controllers.ownership import adopt_patch, classify, release_patch, status_patch
-from kubelite.controllers.podcontrol import delete_pods
+from kubelite.controllers.podcontrol import delete_pods, slow_start_batches
 from kubelite.controllers.pods import (
     available_in,
     controller_ref_of,
@@ -41,10 +41,10 @@ from kubelite.controllers.pods import (
 )
 from kubelite.controllers.ranking import deletion_order
 from kubelite.controllers.resources import PODS, REPLICASETS
+from kubelite.controllers.wellformed import Quarantine
 
 log = logging.getLogger(__name__)
 BURST_REPLICAS = 500
-SLOW_START_INITIAL_BATCH = 1
 
 
 @dataclass
@@ -135,18 +135,6 @@ def pod_from_template(owner: JSON, template: JSON) -> JSON:
             "spec": copy.deepcopy(template.get("spec") or {})}
 
 
-def slow_start_batches(count: int, initial: int = SLOW_START_INITIAL_BATCH) -> list[int]:
-    """Batch sizes 1, 2, 4, ... adding up to ``count`` (``slowStartBatch``)."""
-    out: list[int] = []
-    size = min(count, initial)
-    remaining = count
-    while remaining > 0:
-        out.append(size)
-        remaining -= size
-        size = min(2 * size, remaining)
-    return out
-
-
 class ReplicaSetController(Controller):
     name = "replicaset-controller"
 
@@ -158,6 +146,7 @@ class ReplicaSetController(Controller):
         self.pods = pods
         self.recorder = recorder
         self.clock = clock
+        self.quarantine = Quarantine(self.name)
 
     def register(self) -> None:
         self.rses.add_handlers(on_add=self._enqueue, on_update=lambda o, n: self._enqueue(n),
@@ -170,11 +159,15 @@ class ReplicaSetController(Controller):
         self.queue.add(object_key(obj))
 
     def _pod_updated(self, old: JSON, new: JSON) -> None:
+        if not self.quarantine.ok(new):
+            return
         if labels(old) != labels(new) or controller_ref_of(old) != controller_ref_of(new):
             self._pod_changed(old)
         self._pod_changed(new)
 
     def _pod_changed(self, pod: JSON) -> None:
+        if not self.quarantine.ok(pod):
+            return
         ns = meta(pod).get("namespace")
         ref = controller_ref_of(pod)
         if ref is not None:
@@ -182,7 +175,7 @@ class ReplicaSetController(Controller):
                 self.queue.add(f"{ns}/{ref.get('name')}")
             return
         for rs in self.rses.list():
-            if meta(rs).get("namespace") != ns:
+            if meta(rs).get("namespace") != ns or not self.quarantine.ok(rs):
                 continue
             sel = label_selector_from_dict((rs.get("spec") or {}).get("selector"))
             if sel.matches_object(pod):
@@ -190,10 +183,11 @@ class ReplicaSetController(Controller):
 
     async def sync(self, key: str) -> None:
         rs = self.rses.get(key)
-        if rs is None:
+        if rs is None or not self.quarantine.ok(rs):
             return
         ns = str(meta(rs).get("namespace") or "")
-        pods = [p for p in self.pods.list() if meta(p).get("namespace") == ns]
+        pods = self.quarantine.filter(p for p in self.pods.list()
+                                      if meta(p).get("namespace") == ns)
         now = self.clock()
         p = plan(rs, pods, now)
         last_rv = 0

@@ -4,8 +4,13 @@ Contract: a pod without ``spec.nodeName`` whose schedulerName is ``default-sched
 (or unset) is bound through ``pods/binding`` to a node that passes every filter, the
 one with the most free cpu then memory; a pod that fits nowhere gets a
 FailedScheduling event (once per distinct message) and the ``PodScheduled=False``
-condition, and is retried whenever a node or a pod changes. One pod is scheduled at a
-time, so two pods never race for the same resources.
+condition, and is retried (coalesced, within ``RETRY_COALESCE`` seconds) whenever a node
+changes or a pod bound to a node goes away. One pod is scheduled at a time, so two pods
+never race for the same resources.
+
+Cost: scheduling one pod is O(nodes + pods on those nodes), from an index of bound pods by
+node kept from the informer's events (as kube-scheduler's cache), never a walk over every
+pod: thousands of pending pods without a node to fit must not take the loop from the API.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from kubelite.scheduler.filters import failure_message, node_reasons, pod_reques
 
 log = logging.getLogger(__name__)
 NAME = "default-scheduler"
+RETRY_COALESCE = 0.2
 
 
 def _pending(pod: JSON) -> bool:
@@ -45,14 +51,17 @@ class Scheduler:
         self.queue: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=60.0)
         self._unschedulable: dict[str, str] = {}  # pod key -> last message
         self._assumed: dict[str, str] = {}  # pod key -> node, until the informer sees it
+        self._by_node: dict[str, dict[str, JSON]] = {}  # node -> key -> pod using it
+        self._node_of: dict[str, str] = {}  # pod key -> node, the index's inverse
+        self._retry: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.pods.add_handlers(on_add=self._pod_event, on_update=lambda o, n: self._pod_event(n),
                                on_delete=self._pod_deleted)
-        self.nodes.add_handlers(on_add=lambda n: self._retry_all(),
-                                on_update=lambda o, n: self._retry_all(),
-                                on_delete=lambda n: self._retry_all())
+        self.nodes.add_handlers(on_add=lambda n: self._retry_soon(),
+                                on_update=lambda o, n: self._retry_soon(),
+                                on_delete=lambda n: self._retry_soon())
         self.pods.start()
         self.nodes.start()
         await self.pods.wait_synced(30)
@@ -61,6 +70,8 @@ class Scheduler:
                                          name="scheduler")
 
     async def stop(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
         self.queue.shutdown()
         if self._task is not None:
             self._task.cancel()
@@ -73,8 +84,24 @@ class Scheduler:
         await self.recorder.flush()
         await self.recorder.close()
 
+    def _index(self, key: str, pod: JSON | None, node: str | None) -> None:
+        """Record that ``pod`` uses ``node`` (None: uses none)."""
+        old = self._node_of.pop(key, None)
+        if old is not None:
+            on_old = self._by_node.get(old)
+            if on_old is not None:
+                on_old.pop(key, None)
+                if not on_old:
+                    del self._by_node[old]
+        if pod is not None and node:
+            self._node_of[key] = node
+            self._by_node.setdefault(node, {})[key] = pod
+
     def _pod_event(self, pod: JSON) -> None:
         key = object_key(pod)
+        node = (pod.get("spec") or {}).get("nodeName") or self._assumed.get(key)
+        terminal = (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+        self._index(key, pod, None if terminal else node)
         if _pending(pod):
             self.queue.add(key)
         else:
@@ -83,11 +110,22 @@ class Scheduler:
                 self._unschedulable.pop(key, None)
 
     def _pod_deleted(self, pod: JSON) -> None:
-        self._assumed.pop(object_key(pod), None)
-        self._unschedulable.pop(object_key(pod), None)
-        self._retry_all()
+        key = object_key(pod)
+        freed = key in self._node_of  # only a pod on a node frees room for others
+        self._index(key, None, None)
+        self._assumed.pop(key, None)
+        self._unschedulable.pop(key, None)
+        if freed:
+            self._retry_soon()
+
+    def _retry_soon(self) -> None:
+        """Retry every unschedulable pod once shortly, however many changes come first."""
+        if self._retry is None:
+            self._retry = asyncio.get_running_loop().call_later(RETRY_COALESCE,
+                                                                self._retry_all)
 
     def _retry_all(self) -> None:
+        self._retry = None
         for key in list(self._unschedulable):
             self.queue.add(key)
 
@@ -96,11 +134,8 @@ class Scheduler:
         if pod is None or not _pending(pod) or key in self._assumed:
             return
         nodes = self.nodes.list()
-        by_node: dict[str, list[JSON]] = {}
-        for p in self.pods.list():
-            node = (p.get("spec") or {}).get("nodeName") or self._assumed.get(object_key(p))
-            if node and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
-                by_node.setdefault(node, []).append(p)
+        by_node = {name: list(self._by_node.get(name, {}).values())
+                   for name in (n["metadata"]["name"] for n in nodes)}
         reasons: dict[str, list[str]] = {}
         fits: list[JSON] = []
         for n in nodes:
@@ -140,6 +175,7 @@ class Scheduler:
                 return
             raise
         self._assumed[key] = node
+        self._index(key, pod, node)
         self._unschedulable.pop(key, None)
         self.recorder.event({"apiVersion": "v1", "kind": "Pod", "metadata": meta}, "Normal",
                             "Scheduled", f"Successfully assigned {ns}/{name} to {node}")

@@ -43,6 +43,7 @@ from typing import Any, Literal
 
 import orjson
 
+from kubelite.private_files import create_private, private_dir, tighten
 from kubelite.storage.fanout import Hub, Watcher
 from kubelite.storage.interface import (
     JSON,
@@ -197,7 +198,13 @@ class SQLiteStore:
     async def start(self) -> None:
         if self._open:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Secrets live in it: the folder 0700 and the file 0600 before SQLite opens it
+        # (SQLite gives -wal and -shm the database file's mode)
+        if not self.path.parent.exists():
+            private_dir(self.path.parent)
+        create_private(self.path)
+        for suffix in ("-wal", "-shm"):
+            tighten(self.path.with_name(self.path.name + suffix))
         self._loop = asyncio.get_running_loop()
         ready: asyncio.Future[tuple[int, int]] = self._loop.create_future()
         self._writer = threading.Thread(

@@ -11,7 +11,9 @@ Invariants:
   later ``get``/``list``/``watch`` on this cache sees it.
 - The ring buffer holds every event after ``oldest_revision`` (at most ``window`` of
   them). ``watch(prefix, N)`` replays buffered events after N, then follows live; N
-  older than the buffer raises :class:`Compacted`. Revision 0 is not special here.
+  older than the buffer is served by the wrapped store (its history, then live), and
+  raises :class:`Compacted` only where the store compacted it away. Revision 0 is not
+  special here.
 - A watcher whose queue (``watcher_queue`` events) fills up is ended after its queued
   events; the consumer resumes from the last revision it saw.
 - If the wrapped store's watch ends or reports :class:`Compacted`, the cache re-lists and
@@ -142,7 +144,9 @@ class WatchCache:
 
     @property
     def oldest_revision(self) -> int:
-        return self._base
+        """Lists and watches may start here: the store's oldest revision (watches newer
+        than the window's start are served from memory, older ones by the store)."""
+        return self.inner.oldest_revision
 
     @property
     def watchers(self) -> int:
@@ -334,10 +338,15 @@ class WatchCache:
 
     # -- watch -------------------------------------------------------------------------------
 
-    def watch(self, prefix: str, from_revision: int) -> Watcher:
+    def watch(self, prefix: str, from_revision: int) -> Watch:
         self._check()
+        oldest = self.inner.oldest_revision
+        if from_revision < oldest:
+            raise Compacted(from_revision, oldest)
         if from_revision < self._base:
-            raise Compacted(from_revision, self._base)
+            # older than the window (e.g. after a restart, which starts the window at the
+            # current revision): the store still holds that history
+            return self.inner.watch(prefix, from_revision)
         backlog: list[Event] = []
         if from_revision < self._rev:
             for event in reversed(self._ring):

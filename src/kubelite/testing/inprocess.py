@@ -17,6 +17,7 @@ import aiohttp
 
 from kubelite.apiserver.app import APIServer, ServingConfig
 from kubelite.apiserver.auth import TokenFile
+from kubelite.apiserver.serving import ConnectionLimits
 from kubelite.client.config import ClientConfig
 from kubelite.client.rest import ApiClient
 from kubelite.storage.interface import Store
@@ -26,11 +27,13 @@ TOKEN = "test-admin-token"
 
 
 class InProcessAPI:
-    def __init__(self, workdir: Path, store: Store | None = None) -> None:
+    def __init__(self, workdir: Path, store: Store | None = None,
+                 limits: ConnectionLimits | None = None) -> None:
         tokens = TokenFile(workdir / "tokens.csv")
         tokens.add(TOKEN, "admin", "", ["system:masters"])
         self.store: Store = store or MemoryStore()
-        self.server = APIServer(self.store, tokens, ServingConfig("127.0.0.1", 0, None))
+        self.server = APIServer(self.store, tokens, ServingConfig(
+            "127.0.0.1", 0, None, limits=limits or ConnectionLimits()))
         self._clients: list[ApiClient] = []
         self._http: aiohttp.ClientSession | None = None
 
@@ -67,8 +70,9 @@ class InProcessAPI:
 
 
 @asynccontextmanager
-async def in_process_api(store: Store | None = None) -> AsyncIterator[InProcessAPI]:
+async def in_process_api(store: Store | None = None, limits: ConnectionLimits | None = None,
+                         ) -> AsyncIterator[InProcessAPI]:
     """:class:`InProcessAPI` in a temporary folder of its own."""
     with tempfile.TemporaryDirectory() as d:
-        async with InProcessAPI(Path(d), store) as api:
+        async with InProcessAPI(Path(d), store, limits) as api:
             yield api

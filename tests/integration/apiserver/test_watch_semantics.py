@@ -70,11 +70,13 @@ async def test_label_selector_turns_leaving_objects_into_deleted() -> None:
 
 
 async def test_too_old_resource_version_is_an_in_stream_410() -> None:
-    store = WatchCache(MemoryStore(), window=5)
+    inner = MemoryStore()
+    store = WatchCache(inner, window=5)
     async with in_process_api(store) as api:
         for i in range(20):
             async with api.http.post(CMS, json=cm(f"o{i}")) as r:
                 assert r.status == 201
+        await inner.compact(inner.revision - 3)  # the store no longer holds revision 2
         async with api.http.get(CMS + "?watch=true&resourceVersion=2") as resp:
             assert resp.status == 200
             (ev,) = await read_events(resp, 1)

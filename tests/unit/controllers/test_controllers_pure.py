@@ -13,9 +13,9 @@ from kubelite.controllers.daemonset import plan as ds_plan
 from kubelite.controllers.deployment import rollout_status
 from kubelite.controllers.hashing import compute_hash, fnv32a, safe_encode
 from kubelite.controllers.nodes import should_run
+from kubelite.controllers.podcontrol import slow_start_batches
 from kubelite.controllers.ranking import deletion_order
 from kubelite.controllers.replicaset import plan as rs_plan
-from kubelite.controllers.replicaset import slow_start_batches
 
 JSON = dict[str, Any]
 NOW = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.UTC)

@@ -6,9 +6,21 @@ import asyncio
 
 import pytest
 
-from kubelite.storage.interface import Compacted
+from kubelite.storage.interface import Compacted, Event, Watch
 from kubelite.storage.watchcache import WatchCache
 from kubelite.testing.memory_store import MemoryStore
+
+
+async def take(w: Watch, n: int) -> list[Event]:
+    out: list[Event] = []
+
+    async def go() -> None:
+        async for ev in w:
+            out.append(ev)
+            if len(out) == n:
+                return
+    await asyncio.wait_for(go(), 5)
+    return out
 
 
 def key(i: int) -> str:
@@ -62,8 +74,13 @@ async def test_cache_relists_when_its_source_watch_ends() -> None:
             await asyncio.sleep(0.01)
         listed = await cache.list("/registry/core/pods/default/")
         assert len(listed.items) == 10 and listed.revision == 10
+        # history before the re-list comes from the store, as long as it holds it
+        old = cache.watch("", 5)
+        assert [e.revision for e in await take(old, 5)] == [6, 7, 8, 9, 10]
+        old.close()
+        await inner.compact(8)
         with pytest.raises(Compacted):
-            cache.watch("", 5)  # history before the re-list is gone
+            cache.watch("", 5)
         made = await cache.create(key(99), pod(99))
         assert (await cache.get(key(99))) == made
     finally:
