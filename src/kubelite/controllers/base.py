@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Any
 
+from kubelite.aio import tasks as aiotasks
 from kubelite.client.informer import Informer
 from kubelite.client.workqueue import WorkQueue, run_workers
 
@@ -45,18 +46,12 @@ class Controller:
         raise NotImplementedError
 
     def start(self) -> None:
-        self._task = asyncio.create_task(run_workers(self.queue, self.sync, self.workers),
-                                         name=self.name)
+        self._task = aiotasks.guarded(run_workers(self.queue, self.sync, self.workers), self.name)
 
     async def stop(self) -> None:
         self.queue.shutdown()
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await aiotasks.stop([self._task])
+        self._task = None
 
     @staticmethod
     async def caught_up(informer: Informer, rv: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109

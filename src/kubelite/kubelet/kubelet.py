@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kubelite.aio import tasks as aiotasks
 from kubelite.api.errors import StatusError
 from kubelite.api.meta_time import Clock, parse_time, utcnow
 from kubelite.client.events import EventRecorder
@@ -121,15 +122,17 @@ class Kubelet:
                                        on_delete=self._on_api_pod)
         self.pod_informer.start()
         await self._poll_static_once()
+        again = aiotasks.Restart()
         self._tasks = [
-            asyncio.create_task(self.node.run(), name="kubelet-node"),
-            asyncio.create_task(self._static_loop(), name="kubelet-static"),
-            asyncio.create_task(self._pleg_loop(), name="kubelet-pleg"),
-            asyncio.create_task(run_workers(self.queue, self._sync, self.workers),
-                                name="kubelet-workers"),
+            aiotasks.guarded(self.node.run, "kubelet-node", restart=again),
+            aiotasks.guarded(self._static_loop, "kubelet-static", restart=again),
+            aiotasks.guarded(self._pleg_loop, "kubelet-pleg", restart=again),
+            aiotasks.guarded(run_workers(self.queue, self._sync, self.workers),
+                             "kubelet-workers"),
         ]
         if self.image_gc is not None:
-            self._tasks.append(asyncio.create_task(self._image_gc_loop(), name="kubelet-imagegc"))
+            self._tasks.append(aiotasks.guarded(self._image_gc_loop, "kubelet-imagegc",
+                                                restart=again))
         await self.pod_informer.wait_synced(30)
 
     async def _image_gc_loop(self) -> None:
@@ -144,18 +147,14 @@ class Kubelet:
     async def stop(self) -> None:
         """Stop watching and working; containers keep running."""
         self.queue.shutdown()
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
-        self._tasks = []
-        await self.prober.stop()
-        await self.pod_informer.stop()
-        await self.recorder.flush()
-        await self.recorder.close()
+        tasks, self._tasks = self._tasks, []
+        try:
+            await aiotasks.stop(tasks)  # a loop that died raises here
+        finally:
+            await self.prober.stop()
+            await self.pod_informer.stop()
+            await self.recorder.flush()
+            await self.recorder.close()
 
     def _node_events(self) -> None:
         """What ``kubectl describe node`` lists after a kubelet starts (the kubelet refers
@@ -225,7 +224,7 @@ class Kubelet:
         while True:
             try:
                 await self.relist()
-            except RuntimeServiceError as exc:
+            except (RuntimeServiceError, OSError) as exc:  # the next relist tries again
                 log.warning("PLEG relist failed: %s", exc)
             n += 1
             if n % 60 == 0:

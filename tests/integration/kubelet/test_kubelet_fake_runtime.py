@@ -173,7 +173,7 @@ async def test_restart_always_counts_and_crashloop_backoff(cluster: Cluster) -> 
         cs["state"]["waiting"]["message"]
     assert p["status"]["phase"] == "Running"
     # time passes: the next restart happens, then the wait doubles
-    cluster.clock.advance(11)
+    await cluster.clock.advance(11)
     cluster.kubelet.resync_all()
 
     async def restarted_twice() -> bool:
@@ -206,6 +206,21 @@ async def test_never_exit_one_fails(cluster: Cluster) -> None:
     assert cs["restartCount"] == 0
     await asyncio.sleep(0.3)
     assert len(cluster.runtime.containers) == 1  # never restarted
+
+
+async def test_the_pleg_survives_an_os_error_from_the_runtime(cluster: Cluster) -> None:
+    await cluster.client.create(PODS, pod("steady", restart="Never"))
+    await eventually(lambda: phase_is(cluster, "steady", "Running"))
+    cluster.runtime.fail("list_containers", OSError(2, "No such file or directory"))
+
+    async def relisted() -> bool:
+        return "list_containers" not in cluster.runtime.failures
+
+    await eventually(relisted)
+    (cid,) = [c for c in cluster.runtime.containers]
+    cluster.runtime.exit_container(cid, 0)  # only the PLEG can see this exit
+    p = await eventually(lambda: phase_is(cluster, "steady", "Succeeded"))
+    assert p["status"]["containerStatuses"][0]["state"]["terminated"]["reason"] == "Completed"
 
 
 async def test_init_containers_run_in_order(cluster: Cluster) -> None:
@@ -446,7 +461,7 @@ async def test_volumes_shared_and_filled(cluster: Cluster) -> None:
 async def test_active_deadline_fails_the_pod(cluster: Cluster) -> None:
     await cluster.client.create(PODS, pod("deadline", activeDeadlineSeconds=30))
     await eventually(lambda: phase_is(cluster, "deadline", "Running"))
-    cluster.clock.advance(31)
+    await cluster.clock.advance(31)
     cluster.kubelet.resync_all()
     p = await eventually(lambda: phase_is(cluster, "deadline", "Failed"))
     assert p["status"]["reason"] == "DeadlineExceeded"

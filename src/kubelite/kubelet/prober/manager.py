@@ -16,12 +16,12 @@ Contract:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from kubelite.aio import tasks as aiotasks
 from kubelite.api.meta_time import Clock, utcnow
 from kubelite.kubelet.actions import PodRuntimeState
 from kubelite.kubelet.podspec import JSON, app_containers, meta, restart_policy
@@ -175,7 +175,7 @@ class ProbeManager:
             for c, s in specs:
                 w = _Worker(self, uid, c, s)
                 entry.workers[(w.name, s.type)] = w
-                w.task = asyncio.create_task(w.run(), name=f"probe-{uid[:8]}-{w.name}-{s.type}")
+                w.task = aiotasks.guarded(w.run(), f"probe-{uid[:8]}-{w.name}-{s.type}")
         entry.pod = pod
         sb = state.latest_sandbox()
         if sb is not None:
@@ -193,11 +193,7 @@ class ProbeManager:
         if entry is None:
             return
         tasks = [w.task for w in entry.workers.values() if w.task is not None]
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        await aiotasks.stop(tasks)
         for c in entry.containers.values():
             self._drop(c.id)
 
