@@ -8,7 +8,8 @@ Contract:
   wakes, a timer fires, only when ``advance`` passes its deadline, in deadline order (ties
   in the order they were set), each at its own deadline (``now()`` then reads that instant);
 - ``advance`` lets the loop settle after each timer it runs (the woken tasks run until they
-  wait again), so a test can assert what did *not* happen without sleeping on real time.
+  wait again), so a test can assert what did *not* happen without sleeping on real time;
+  :meth:`FakeClock.until` waits for a condition while fake time runs on in steps.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ import asyncio
 import datetime as dt
 import heapq
 import itertools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from kubelite.testing.waiting import eventually
 
 SETTLE_ROUNDS = 50  # loop iterations given to woken tasks after each timer
 
@@ -95,6 +99,17 @@ class FakeClock:
             await settle()
         self._elapsed = target
         await settle()
+
+    async def until(self, fn: Callable[[], Awaitable[Any]], *, step: float = 0.1,
+                    timeout: float = 10.0) -> Any:  # noqa: ASYNC109
+        """:func:`~kubelite.testing.waiting.eventually` while fake time runs on: before
+        each check, ``step`` seconds pass. ``timeout`` is real seconds."""
+
+        async def check() -> Any:
+            await self.advance(step)
+            return await fn()
+
+        return await eventually(check, timeout)
 
 
 async def settle(rounds: int = SETTLE_ROUNDS) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from kubelite.kubelet import labels as L
-from kubelite.kubelet.actions import PodRuntimeState, compute_pod_actions
+from kubelite.kubelet.kuberuntime.actions import PodRuntimeState, compute_pod_actions
 from kubelite.kubelet.podspec import container_hash
 from kubelite.runtime.protocol import (
     ContainerState,

@@ -12,8 +12,8 @@ import yaml
 from kubelite.kubelet.backoff import Backoff
 from kubelite.kubelet.config import ConfigError, load_or_create
 from kubelite.kubelet.envvars import ContainerConfigError, container_env, expand
+from kubelite.kubelet.kuberuntime.runtime_config import resources, sandbox_config, security
 from kubelite.kubelet.podspec import pull_policy
-from kubelite.kubelet.runtime_config import resources, sandbox_config, security
 from kubelite.kubelet.static_pods import mirror_pod, read_manifests
 from kubelite.testing.fake_clock import FakeClock
 

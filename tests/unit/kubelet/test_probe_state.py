@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from kubelite.kubelet import labels as L
-from kubelite.kubelet.actions import PodRuntimeState, compute_pod_actions
+from kubelite.kubelet.kuberuntime.actions import PodRuntimeState, compute_pod_actions
 from kubelite.kubelet.prober.spec import ProbeType, container_probes, parse_probe
 from kubelite.kubelet.prober.state import ContainerView, ProbeState, Result
 from kubelite.kubelet.status import StatusInputs, generate_pod_status

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from kubelite.aio import tasks as aiotasks
 from kubelite.api.meta_time import Clock, utcnow
-from kubelite.kubelet.actions import PodRuntimeState
+from kubelite.kubelet.kuberuntime.actions import PodRuntimeState
 from kubelite.kubelet.podspec import JSON, app_containers, meta, restart_policy
 from kubelite.kubelet.prober.handlers import Outcome, Target, run_handler
 from kubelite.kubelet.prober.spec import ProbeSpec, ProbeType, container_probes

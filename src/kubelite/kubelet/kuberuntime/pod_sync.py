@@ -20,11 +20,12 @@ import aiohttp
 
 from kubelite.api.meta_time import Clock, utcnow
 from kubelite.kubelet import labels as L
-from kubelite.kubelet.actions import PodRuntimeState, ProbeFailures, compute_pod_actions
 from kubelite.kubelet.backoff import Backoff
 from kubelite.kubelet.config import KubeletConfig
 from kubelite.kubelet.envvars import ContainerConfigError, ObjectGetter, container_env, expand
 from kubelite.kubelet.image_puller import ImagePuller, ImagePullError
+from kubelite.kubelet.kuberuntime.actions import PodRuntimeState, ProbeFailures, compute_pod_actions
+from kubelite.kubelet.kuberuntime.runtime_config import container_config, sandbox_config
 from kubelite.kubelet.podspec import (
     JSON,
     app_containers,
@@ -33,7 +34,6 @@ from kubelite.kubelet.podspec import (
     init_containers,
     meta,
 )
-from kubelite.kubelet.runtime_config import container_config, sandbox_config
 from kubelite.kubelet.volumes import VolumeError, VolumeManager
 from kubelite.runtime.protocol import (
     ContainerRuntime,
