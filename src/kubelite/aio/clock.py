@@ -69,3 +69,27 @@ class RealClock:
 
 
 REAL: Clock = RealClock()
+
+
+async def wait_event(clock: Clock, event: asyncio.Event, timeout: float) -> bool:  # noqa: ASYNC109
+    """Wait until ``event`` is set or ``timeout`` seconds of ``clock`` have passed; True
+    if it was set."""
+    if event.is_set():
+        return True
+    if timeout <= 0:
+        return False
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def finish(_: object = None) -> None:
+        if not done.done():
+            done.set_result(None)
+
+    timer = clock.call_later(timeout, finish)
+    waiter = asyncio.ensure_future(event.wait())
+    waiter.add_done_callback(finish)
+    try:
+        await done
+    finally:
+        timer.cancel()
+        waiter.cancel()
+    return event.is_set()

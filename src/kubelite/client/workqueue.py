@@ -45,6 +45,11 @@ class WorkQueue(Generic[K]):
     def __len__(self) -> int:
         return len(self._queue)
 
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing being processed (delayed adds aside)."""
+        return not self._queue and not self._processing
+
     def add(self, key: K) -> None:
         if self._shutdown or key in self._dirty:
             return

@@ -99,6 +99,11 @@ class PodWorkers:
         """Wake the worker of ``key`` (a pod uid)."""
         self.queue.add(key)
 
+    @property
+    def idle(self) -> bool:
+        """No pass queued or running (delayed passes aside)."""
+        return self.queue.idle
+
     def state(self, uid: str) -> PodState | None:
         work = self._work.get(uid)
         return work.state if work is not None else None

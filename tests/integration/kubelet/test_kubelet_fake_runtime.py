@@ -3,7 +3,6 @@ FakeImageService. What a user sees through the API: phases, statuses, events."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from kubelite.testing.fake_clock import FakeClock
 from kubelite.testing.fake_images import FakeImageService
 from kubelite.testing.fake_runtime import FakeRuntime
 from kubelite.testing.inprocess import InProcessAPI
+from kubelite.testing.waiting import eventually
 
 JSON = dict[str, Any]
 NODE = "node1"
@@ -89,6 +89,20 @@ def pod(name: str, *containers: JSON, init: list[JSON] | None = None,
     return {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": "default"}, "spec": s}
 
+
+
+async def time_passes(kubelet: Kubelet, clock: FakeClock, seconds: float) -> None:
+    """Let ``seconds`` of the kubelet's time pass (relists, back-offs, retries all fire),
+    then make every pod worker look once more and wait until all of them are done: what
+    has not happened by then does not happen."""
+    before = kubelet.workers.passes
+    await clock.advance(seconds)
+    kubelet.resync_all()
+
+    async def settled() -> bool:
+        return kubelet.workers.passes > before and kubelet.workers.idle
+
+    await eventually(settled)
 
 
 async def get_pod(c: Cluster, name: str) -> JSON:
@@ -206,7 +220,7 @@ async def test_never_exit_one_fails(cluster: Cluster) -> None:
     cs = p["status"]["containerStatuses"][0]
     assert cs["state"]["terminated"]["reason"] == "Error"
     assert cs["restartCount"] == 0
-    await asyncio.sleep(0.3)
+    await time_passes(cluster.kubelet, cluster.clock, 60)
     assert len(cluster.runtime.containers) == 1  # never restarted
 
 
@@ -353,7 +367,7 @@ async def test_kubelet_restart_adopts_containers(cluster: Cluster, tmp_path: Pat
                  settings(tmp_path), clock=cluster.clock)
     await k2.start()
     cluster.kubelet = k2
-    await asyncio.sleep(0.5)
+    await time_passes(k2, cluster.clock, 5)
     after = {cid: c.status.state for cid, c in cluster.runtime.containers.items()}
     assert after == before
     assert all(s == ContainerState.RUNNING for s in after.values())
@@ -469,6 +483,6 @@ async def test_active_deadline_fails_the_pod(cluster: Cluster) -> None:
     assert p["status"]["message"] == ("Pod was active on the node longer than the specified "
                                       "deadline")
     assert "terminated" in p["status"]["containerStatuses"][0]["state"]
-    await asyncio.sleep(0.3)
+    await time_passes(cluster.kubelet, cluster.clock, 60)
     assert all(c.status.state == ContainerState.EXITED
                for c in cluster.runtime.containers.values())
