@@ -74,12 +74,16 @@ async def passes(workers: PodWorkers, n: int) -> None:
     await eventually(done)
 
 
+async def desired_and_synced(workers: PodWorkers, informer: Informer, uid: str) -> None:
+    informer.cache[f"default/{uid}"] = api_pod(uid)
+    workers.update(uid)
+    await passes(workers, 1)
+
+
 async def test_a_pending_kill_is_never_overwritten_by_an_update(
         setup: tuple[PodWorkers, Recorder, Informer]) -> None:
     workers, handler, informer = setup
-    informer.cache["default/a"] = api_pod("a")
-    workers.update("a")
-    await passes(workers, 1)
+    await desired_and_synced(workers, informer, "a")
     assert workers.state("a") is PodState.SYNCING
     handler.kills["a"] = Kill(failure=("DeadlineExceeded", "too long"))
     workers.update("a")
@@ -117,9 +121,7 @@ async def test_updates_while_busy_collapse_into_one_more_pass(
 async def test_a_pod_gone_from_every_source_is_removed_once_sources_synced(
         setup: tuple[PodWorkers, Recorder, Informer]) -> None:
     workers, handler, informer = setup
-    informer.cache["default/c"] = api_pod("c")
-    workers.update("c")
-    await passes(workers, 1)
+    await desired_and_synced(workers, informer, "c")
     del informer.cache["default/c"]
     informer._synced.clear()  # not yet listed: nothing is removed
     workers.update("c")
