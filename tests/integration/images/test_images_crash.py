@@ -61,7 +61,8 @@ async def test_kill_9_mid_pull_then_pull_again(tmp_path: Path) -> None:
         async def mid_pull() -> bool:  # a layer is committed and more content is in flight
             return bool(_non_empty(tmp)) and layers_dir.is_dir() and any(layers_dir.iterdir())
 
-        await eventually(mid_pull)  # else the child never got mid-pull
+        # the window is short (layers download at once): look often
+        await eventually(mid_pull, interval=0.01)  # else the child never got mid-pull
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
         assert proc.returncode == -signal.SIGKILL
