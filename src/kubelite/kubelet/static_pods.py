@@ -6,6 +6,8 @@ manifest, the node name and the source, named ``NAME-NODENAME`` and bound to the
 the same manifest always gives the same uid (so running containers are adopted after a
 restart) and an edited manifest gives a new uid (so the pod is replaced). Bad files are
 reported and skipped. :func:`mirror_pod` is the API object that represents a static pod.
+:func:`watch_folder` republishes the folder's pods when a manifest changes (files are read
+off the event loop; the period is waited on the given clock).
 """
 
 from __future__ import annotations
