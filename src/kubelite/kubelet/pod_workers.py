@@ -37,6 +37,8 @@ def work_queue(clock: Clock = REAL) -> WorkQueue[str]:
 
 
 class PodState(enum.Enum):
+    """Where a desired pod is in its life on this node; it only moves forward."""
+
     SYNCING = "syncing"
     TERMINATING = "terminating"
     TERMINATED = "terminated"
