@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from kubelite.aio import tasks as aiotasks
+from kubelite.aio.clock import REAL, Clock
 from kubelite.client.informer import Informer
 from kubelite.client.workqueue import WorkQueue, run_workers
 
@@ -34,8 +35,9 @@ class Controller:
 
     name = "controller"
 
-    def __init__(self, workers: int = 2) -> None:
-        self.queue: WorkQueue[str] = WorkQueue(base_delay=0.05, max_delay=30.0)
+    def __init__(self, workers: int = 2, clock: Clock = REAL) -> None:
+        self.clock = clock  # timestamps, and the work queue's retry delays
+        self.queue: WorkQueue[str] = WorkQueue(base_delay=0.05, max_delay=30.0, clock=clock)
         self.workers = workers
         self._task: asyncio.Task[None] | None = None
 

@@ -21,9 +21,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubelite.aio.clock import REAL, Clock
 from kubelite.api.errors import StatusError
 from kubelite.api.meta import controller_ref
-from kubelite.api.meta_time import Clock, utcnow
 from kubelite.api.nodeaffinity import tolerates
 from kubelite.api.selectors import label_selector_from_dict
 from kubelite.client.events import NORMAL, WARNING, EventRecorder
@@ -225,15 +225,14 @@ class DaemonSetController(Controller):
     name = "daemonset-controller"
 
     def __init__(self, client: ApiClient, daemonsets: Informer, pods: Informer,
-                 nodes: Informer, recorder: EventRecorder, *, clock: Clock = utcnow,
+                 nodes: Informer, recorder: EventRecorder, *, clock: Clock = REAL,
                  workers: int = 2) -> None:
-        super().__init__(workers)
+        super().__init__(workers, clock)
         self.client = client
         self.dses = daemonsets
         self.pods = pods
         self.nodes = nodes
         self.recorder = recorder
-        self.clock = clock
 
     def register(self) -> None:
         self.dses.add_handlers(on_add=self._enqueue, on_update=lambda o, n: self._enqueue(n),

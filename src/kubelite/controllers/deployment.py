@@ -20,9 +20,10 @@ import datetime as dt
 import logging
 from typing import Any
 
+from kubelite.aio.clock import REAL, Clock
 from kubelite.api.errors import StatusError
 from kubelite.api.meta import controller_ref
-from kubelite.api.meta_time import Clock, parse_time, rfc3339, utcnow
+from kubelite.api.meta_time import parse_time, rfc3339
 from kubelite.api.selectors import label_selector_from_dict
 from kubelite.client.events import NORMAL, EventRecorder
 from kubelite.client.informer import Informer, object_key
@@ -250,15 +251,14 @@ class DeploymentController(Controller):
     name = "deployment-controller"
 
     def __init__(self, client: ApiClient, deployments: Informer, replicasets: Informer,
-                 pods: Informer, recorder: EventRecorder, *, clock: Clock = utcnow,
+                 pods: Informer, recorder: EventRecorder, *, clock: Clock = REAL,
                  workers: int = 2) -> None:
-        super().__init__(workers)
+        super().__init__(workers, clock)
         self.client = client
         self.deploys = deployments
         self.rses = replicasets
         self.pods = pods
         self.recorder = recorder
-        self.clock = clock
 
     def register(self) -> None:
         self.deploys.add_handlers(on_add=self._enqueue, on_update=lambda o, n: self._enqueue(n),

@@ -20,9 +20,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubelite.aio.clock import REAL, Clock
 from kubelite.api.errors import StatusError
 from kubelite.api.meta import controller_ref
-from kubelite.api.meta_time import Clock, rfc3339, utcnow
+from kubelite.api.meta_time import rfc3339
 from kubelite.api.selectors import label_selector_from_dict
 from kubelite.client.events import NORMAL, WARNING, EventRecorder
 from kubelite.client.informer import Informer, object_key
@@ -153,13 +154,12 @@ class ReplicaSetController(Controller):
     name = "replicaset-controller"
 
     def __init__(self, client: ApiClient, replicasets: Informer, pods: Informer,
-                 recorder: EventRecorder, *, clock: Clock = utcnow, workers: int = 2) -> None:
-        super().__init__(workers)
+                 recorder: EventRecorder, *, clock: Clock = REAL, workers: int = 2) -> None:
+        super().__init__(workers, clock)
         self.client = client
         self.rses = replicasets
         self.pods = pods
         self.recorder = recorder
-        self.clock = clock
 
     def register(self) -> None:
         self.rses.add_handlers(on_add=self._enqueue, on_update=lambda o, n: self._enqueue(n),
