@@ -200,19 +200,15 @@ class PodSyncer:
         term_log = await asyncio.to_thread(self._termination_file, pod, name, kind, attempt)
         cfg = container_config(pod, c, kind, attempt, image, env, command, args, volume_paths,
                                term_log)
+        step = "CreateContainerError"
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, sb_config)
-        except RuntimeServiceError as exc:
-            record("Warning", "Failed", f"Error: {exc}")
-            result.waiting[name] = ("CreateContainerError", str(exc))
-            result.retry(2.0)
-            return
-        record("Normal", "Created", f"Created container: {name}")
-        try:
+            record("Normal", "Created", f"Created container: {name}")
+            step = "RunContainerError"
             await self.runtime.start_container(cid)
         except RuntimeServiceError as exc:
             record("Warning", "Failed", f"Error: {exc}")
-            result.waiting[name] = ("RunContainerError", str(exc))
+            result.waiting[name] = (step, str(exc))
             result.retry(2.0)
             return
         record("Normal", "Started", f"Started container {name}")
