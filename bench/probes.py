@@ -26,7 +26,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC))
 
 from kubelite.client.resources import PODS  # noqa: E402
-from kubelite.kubelet.config import KubeletConfig  # noqa: E402
+from kubelite.kubelet.config import KubeletConfig, KubeletSettings  # noqa: E402
 from kubelite.kubelet.kubelet import Kubelet  # noqa: E402
 from kubelite.testing.fake_images import FakeImageService  # noqa: E402
 from kubelite.testing.fake_runtime import FakeRuntime  # noqa: E402
@@ -92,9 +92,9 @@ async def run(n_pods: int, seconds: float) -> dict[str, float]:
         with tempfile.TemporaryDirectory() as tmp:
             async with InProcessAPI(Path(tmp)) as api:
                 kubelet = Kubelet(api.client(), FakeRuntime(), FakeImageService(),
-                                  node_name="node1", config=KubeletConfig(),
-                                  root_dir=Path(tmp) / "kubelet", node_ip="10.0.0.5",
-                                  use_tmpfs=False)
+                                  KubeletConfig(), KubeletSettings(
+                                      node_name="node1", root_dir=Path(tmp) / "kubelet",
+                                      node_ip="10.0.0.5", use_tmpfs=False))
                 kubelet.prober.on_tick = on_tick
                 await kubelet.start()
                 client = api.client()

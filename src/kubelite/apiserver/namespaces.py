@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 
+from kubelite.aio import tasks as aiotasks
 from kubelite.api import errors, scheme
 from kubelite.apiserver.kinds.namespaces import FINALIZER
 from kubelite.apiserver.registry import DeleteOptions, Registry
@@ -35,20 +36,17 @@ class NamespaceFinalizer:
         self._wake = asyncio.Event()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="namespace-finalizer")
+        self._task = aiotasks.guarded(self._run(), "namespace-finalizer")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await aiotasks.stop([self._task])
+        self._task = None
 
     async def _run(self) -> None:
         assert _NAMESPACES is not None
         store = self.registry.store
         watch = store.watch(_NAMESPACES.prefix(None), store.revision)
-        waker = asyncio.create_task(self._wake_on_events(watch))
+        waker = aiotasks.guarded(self._wake_on_events(watch), "namespace-finalizer-watch")
         try:
             while True:
                 try:
@@ -59,7 +57,7 @@ class NamespaceFinalizer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.interval)
         finally:
-            waker.cancel()
+            await aiotasks.stop([waker])
             watch.close()
 
     async def _wake_on_events(self, watch: object) -> None:

@@ -28,6 +28,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from kubelite.aio import tasks as aiotasks
 from kubelite.api import errors, scheme
 from kubelite.api.meta import JSON
 from kubelite.apiserver import paths
@@ -363,11 +364,7 @@ async def _pipe(client: RawUpgrade, reader: asyncio.StreamReader,
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(BaseException):
-                await t
+        await aiotasks.stop(tasks, errors="ignore")  # a peer that hung up is no error
         await client.close()
         writer.close()
 

@@ -29,7 +29,7 @@ from kubelite.cli.netflags import cidr, interface_name
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
 from kubelite.images.service import ImageService, import_folder
-from kubelite.kubelet.config import DEFAULT_CONFIG_PATH, load_or_create
+from kubelite.kubelet.config import DEFAULT_CONFIG_PATH, KubeletSettings, load_or_create
 from kubelite.kubelet.image_gc import ImageGC, ImageGCPolicy
 from kubelite.kubelet.kubelet import Kubelet
 from kubelite.kubelet.node_status import host_ip
@@ -148,19 +148,15 @@ async def start_agent(args: argparse.Namespace, client: ApiClient, *,
     image_gc = ImageGC(images, runtime, lambda: _disk_usage(agent_dir / "images"),
                        ImageGCPolicy(config.image_gc_high_threshold_percent,
                                      config.image_gc_low_threshold_percent))
-    kubelet = Kubelet(client, runtime, images, node_name=node_name, config=config,
-                      image_gc=image_gc,
-                      root_dir=agent_dir / "kubelet", node_ip=args.node_ip or host_ip(),
-                      pod_cidr=pod_cidr, runtime_version=version,
-                      node_labels={"node-role.kubernetes.io/control-plane": "true"}
-                      if server_node else None)
-    if not config.pod_logs_dir:
-        kubelet.logs_root = str(agent_dir / "pod-logs")
-        kubelet.syncer.logs_root = kubelet.logs_root
+    settings = KubeletSettings(
+        node_name=node_name, root_dir=agent_dir / "kubelet", node_ip=args.node_ip or host_ip(),
+        pod_cidr=pod_cidr, runtime_version=version,
+        logs_dir=config.pod_logs_dir or str(agent_dir / "pod-logs"),
+        node_labels={"node-role.kubernetes.io/control-plane": "true"} if server_node else {})
+    kubelet = Kubelet(client, runtime, images, config, settings, image_gc=image_gc)
     server = await start_kubelet_server(client, kubelet, agent_dir / "tls", node_name,
-                                        args.node_ip or host_ip(), config.port, serving_cert)
-    kubelet.node.kubelet_port = server.port
-    await kubelet.start()
+                                        settings.node_ip, config.port, serving_cert)
+    await kubelet.start(serving_port=server.port)
     print(f"kubelite: kubelet for node {node_name} started (pods {pod_cidr}, "
           f"port {server.port})", flush=True)
     return Agent(kubelet, runtime, images, server)

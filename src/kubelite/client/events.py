@@ -15,6 +15,7 @@ import logging
 import time
 from collections import OrderedDict, deque
 
+from kubelite.aio import tasks as aiotasks
 from kubelite.api.errors import StatusError
 from kubelite.api.meta import JSON
 from kubelite.api.meta_time import Clock, rfc3339, utcnow
@@ -66,7 +67,7 @@ class EventRecorder:
         self._queue.put_nowait((ref, type_, reason, message))
         if self._task is None:
             try:
-                self._task = asyncio.get_running_loop().create_task(self._run())
+                self._task = aiotasks.guarded(self._run(), "event-recorder")
             except RuntimeError:
                 pass
 
@@ -76,13 +77,8 @@ class EventRecorder:
             await self._queue.join()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await aiotasks.stop([self._task])
+        self._task = None
 
     async def _run(self) -> None:
         while True:

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kubelite.aio import tasks as aiotasks
 from kubelite.api import scheme
 from kubelite.api.errors import StatusError
 from kubelite.api.meta import JSON
@@ -81,16 +82,11 @@ class Informer:
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self.run(), name=f"informer-{self.res.plural}")
+            self._task = aiotasks.guarded(self.run(), f"informer-{self.res.plural}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await aiotasks.stop([self._task])
+        self._task = None
 
     # -- the loop ------------------------------------------------------------------------
 

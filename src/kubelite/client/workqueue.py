@@ -6,7 +6,8 @@ Contract:
   and it is queued again when the worker calls :meth:`WorkQueue.done`;
 - :meth:`add_rate_limited` requeues after a per-key exponential delay (``base * 2**n``,
   capped at ``max_delay``) until :meth:`forget` resets it;
-- :meth:`add_after` queues once the delay has passed.
+- :meth:`add_after` queues once the delay has passed on the queue's clock (a test's fake
+  clock decides when that is).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
+from kubelite.aio.clock import REAL, Clock, TimerHandle
+
 log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
 
@@ -26,19 +29,26 @@ class ShutDown(Exception):
 
 
 class WorkQueue(Generic[K]):
-    def __init__(self, *, base_delay: float = 0.005, max_delay: float = 1000.0) -> None:
+    def __init__(self, *, base_delay: float = 0.005, max_delay: float = 1000.0,
+                 clock: Clock = REAL) -> None:
+        self.clock = clock
         self.base_delay = base_delay
         self.max_delay = max_delay
         self._queue: deque[K] = deque()
         self._dirty: set[K] = set()
         self._processing: set[K] = set()
         self._failures: dict[K, int] = {}
-        self._timers: dict[K, asyncio.TimerHandle] = {}
+        self._timers: dict[K, TimerHandle] = {}
         self._wakeup = asyncio.Event()
         self._shutdown = False
 
     def __len__(self) -> int:
         return len(self._queue)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing being processed (delayed adds aside)."""
+        return not self._queue and not self._processing
 
     def add(self, key: K) -> None:
         if self._shutdown or key in self._dirty:
@@ -53,9 +63,8 @@ class WorkQueue(Generic[K]):
         if delay <= 0:
             self.add(key)
             return
-        loop = asyncio.get_running_loop()
         existing = self._timers.get(key)
-        when = loop.time() + delay
+        when = self.clock.monotonic() + delay
         if existing is not None:
             if existing.when() <= when:
                 return
@@ -65,7 +74,7 @@ class WorkQueue(Generic[K]):
             self._timers.pop(key, None)
             self.add(key)
 
-        self._timers[key] = loop.call_at(when, fire)
+        self._timers[key] = self.clock.call_later(delay, fire)
 
     def add_rate_limited(self, key: K) -> None:
         n = self._failures.get(key, 0)

@@ -14,6 +14,8 @@ import logging
 import time
 
 from kubelite.api.meta import JSON
+from kubelite.aio import tasks as aiotasks
+from kubelite.aio.clock import REAL, Clock
 from kubelite.client.informer import Informer
 from kubelite.client.workqueue import WorkQueue, run_workers
 
@@ -32,8 +34,9 @@ class Controller:
 
     name = "controller"
 
-    def __init__(self, workers: int = 2) -> None:
-        self.queue: WorkQueue[str] = WorkQueue(base_delay=0.05, max_delay=30.0)
+    def __init__(self, workers: int = 2, clock: Clock = REAL) -> None:
+        self.clock = clock  # timestamps, and the work queue's retry delays
+        self.queue: WorkQueue[str] = WorkQueue(base_delay=0.05, max_delay=30.0, clock=clock)
         self.workers = workers
         self._task: asyncio.Task[None] | None = None
 
@@ -44,18 +47,12 @@ class Controller:
         raise NotImplementedError
 
     def start(self) -> None:
-        self._task = asyncio.create_task(run_workers(self.queue, self.sync, self.workers),
-                                         name=self.name)
+        self._task = aiotasks.guarded(run_workers(self.queue, self.sync, self.workers), self.name)
 
     async def stop(self) -> None:
         self.queue.shutdown()
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await aiotasks.stop([self._task])
+        self._task = None
 
     @staticmethod
     async def caught_up(informer: Informer, rv: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109

@@ -20,9 +20,9 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
+from kubelite.aio.clock import REAL, Clock
 from kubelite.api.errors import StatusError
 from kubelite.api.meta import JSON, controller_ref
-from kubelite.api.meta_time import Clock, utcnow
 from kubelite.api.nodeaffinity import tolerates
 from kubelite.api.selectors import label_selector_from_dict
 from kubelite.client.events import NORMAL, WARNING, EventRecorder
@@ -224,15 +224,14 @@ class DaemonSetController(Controller):
     name = "daemonset-controller"
 
     def __init__(self, client: ApiClient, daemonsets: Informer, pods: Informer,
-                 nodes: Informer, recorder: EventRecorder, *, clock: Clock = utcnow,
+                 nodes: Informer, recorder: EventRecorder, *, clock: Clock = REAL,
                  workers: int = 2) -> None:
-        super().__init__(workers)
+        super().__init__(workers, clock)
         self.client = client
         self.dses = daemonsets
         self.pods = pods
         self.nodes = nodes
         self.recorder = recorder
-        self.clock = clock
         self.quarantine = Quarantine(self.name)
 
     def register(self) -> None:

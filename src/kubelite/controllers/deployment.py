@@ -19,9 +19,10 @@ import copy
 import datetime as dt
 import logging
 
+from kubelite.aio.clock import REAL, Clock
 from kubelite.api.errors import StatusError
 from kubelite.api.meta import JSON, controller_ref
-from kubelite.api.meta_time import Clock, parse_time, rfc3339, utcnow
+from kubelite.api.meta_time import parse_time, rfc3339
 from kubelite.api.selectors import label_selector_from_dict
 from kubelite.client.events import NORMAL, EventRecorder
 from kubelite.client.informer import Informer, object_key
@@ -249,15 +250,14 @@ class DeploymentController(Controller):
     name = "deployment-controller"
 
     def __init__(self, client: ApiClient, deployments: Informer, replicasets: Informer,
-                 pods: Informer, recorder: EventRecorder, *, clock: Clock = utcnow,
+                 pods: Informer, recorder: EventRecorder, *, clock: Clock = REAL,
                  workers: int = 2) -> None:
-        super().__init__(workers)
+        super().__init__(workers, clock)
         self.client = client
         self.deploys = deployments
         self.rses = replicasets
         self.pods = pods
         self.recorder = recorder
-        self.clock = clock
         self.quarantine = Quarantine(self.name)
 
     def register(self) -> None:

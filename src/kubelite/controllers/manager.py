@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from kubelite.api.meta_time import Clock, utcnow
+from kubelite.aio.clock import REAL, Clock
 from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Informer
 from kubelite.client.rest import ApiClient
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 class ControllerManager:
-    def __init__(self, client: ApiClient, *, clock: Clock = utcnow) -> None:
+    def __init__(self, client: ApiClient, *, clock: Clock = REAL) -> None:
         self.client = client
         self.pods = Informer(client, PODS)
         self.nodes = Informer(client, NODES)

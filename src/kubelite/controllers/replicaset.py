@@ -19,9 +19,10 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
+from kubelite.aio.clock import REAL, Clock
 from kubelite.api.errors import StatusError
 from kubelite.api.meta import JSON, controller_ref
-from kubelite.api.meta_time import Clock, rfc3339, utcnow
+from kubelite.api.meta_time import rfc3339
 from kubelite.api.selectors import label_selector_from_dict
 from kubelite.client.events import NORMAL, WARNING, EventRecorder
 from kubelite.client.informer import Informer, object_key
@@ -139,13 +140,12 @@ class ReplicaSetController(Controller):
     name = "replicaset-controller"
 
     def __init__(self, client: ApiClient, replicasets: Informer, pods: Informer,
-                 recorder: EventRecorder, *, clock: Clock = utcnow, workers: int = 2) -> None:
-        super().__init__(workers)
+                 recorder: EventRecorder, *, clock: Clock = REAL, workers: int = 2) -> None:
+        super().__init__(workers, clock)
         self.client = client
         self.rses = replicasets
         self.pods = pods
         self.recorder = recorder
-        self.clock = clock
         self.quarantine = Quarantine(self.name)
 
     def register(self) -> None:

@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
+from kubelite.aio import tasks as aiotasks
 from kubelite.images import manifest as mf
 from kubelite.images.client import Progress, RegistryClient, Repo, Resolved, Timeouts
 from kubelite.images.errors import ImageError, ImageInUse, ImageNotFound, UnsupportedImage
@@ -61,8 +62,7 @@ class ImageService:
             self._started = True
 
     async def close(self) -> None:
-        for t in list(self._pulls.values()):
-            t.cancel()
+        await aiotasks.stop(list(self._pulls.values()))
         await self.client.close()
 
     async def __aenter__(self) -> ImageService:

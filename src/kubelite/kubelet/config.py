@@ -116,3 +116,22 @@ def load_or_create(path: str | os.PathLike[str],
     if not isinstance(doc, dict):
         raise ConfigError(f"{p}: not a KubeletConfiguration document")
     return KubeletConfig.from_dict(doc)
+
+
+@dataclass(frozen=True)
+class KubeletSettings:
+    """What the agent knows about this node at start, beside the configuration file: each
+    is given once, to the :class:`~kubelite.kubelet.kubelet.Kubelet` constructor."""
+
+    node_name: str
+    root_dir: Path
+    node_ip: str
+    pod_cidr: str = ""
+    runtime_version: str = "runc://1"
+    node_labels: dict[str, str] = field(default_factory=dict)
+    logs_dir: str = ""  # empty: the config's podLogsDir, else <root_dir>/pod-logs
+    use_tmpfs: bool = True  # memory-backed emptyDir volumes on tmpfs
+    relist_period: float = 1.0  # PLEG
+    workers: int = 16  # pod workers at once
+    lease_interval: float = 10.0  # node lease renewals
+    image_gc_period: float = 300.0

@@ -1,55 +1,48 @@
-"""The kubelet: pod sources -> pod workers -> runtime -> status manager (rule 4).
+"""The kubelet: the wiring of its parts (rule 4). A pod flows: sources -> pod manager ->
+pod workers -> pod lifecycle -> runtime manager -> runtime; the PLEG and the prober wake
+the workers; the status manager writes what they saw (docs/architecture.md).
 
 Contract:
 - desired pods come from the API (pods bound to this node, by an informer) and from the
-  static manifest folder (polled every ``file_check_frequency``); mirror pods in the API
-  only mirror static pods and are never run;
-- one worker per pod uid at a time (a work queue keyed by uid); every event only wakes
-  the worker, which re-reads desired and actual state (rules 1 and 3);
-- the PLEG relists the runtime every ``relist_period`` seconds and wakes the workers of
-  pods whose containers changed;
-- a pod with a deletionTimestamp is stopped (preStop, grace period) and then deleted
-  from the API with grace 0 and a uid precondition; a pod gone from every source is
-  removed from the runtime; runtime pods nobody wants are removed once the sources
-  have synced;
-- containers outlive the kubelet: a new kubelet adopts them (restart counts come from
-  the runtime's ``attempt``);
-- probes (``prober``) run beside the pod workers; a changed probe result wakes the pod's
-  worker, which kills containers that failed liveness or startup and reports readiness.
+  static manifest folder (polled every ``file_check_frequency`` seconds); see
+  :mod:`~kubelite.kubelet.pod_manager` and :mod:`~kubelite.kubelet.pod_workers`;
+- containers outlive the kubelet: :meth:`Kubelet.stop` leaves them running and a new
+  kubelet adopts them (restart counts come from the runtime's ``attempt``);
+- every background loop is supervised (:mod:`kubelite.aio.tasks`): one that dies is
+  logged and restarted; :meth:`Kubelet.stop` raises the error of one that could not be;
+- all waiting on time goes through the given clock (a test's fake clock drives it).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
-from typing import Any
 
+from kubelite.aio import tasks as aiotasks
+from kubelite.aio.clock import REAL, Clock
 from kubelite.api.errors import StatusError
-from kubelite.api.meta_time import Clock, parse_time, utcnow
 from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Informer
 from kubelite.client.resources import CONFIGMAPS, PODS, SECRETS
 from kubelite.client.rest import ApiClient
-from kubelite.client.workqueue import WorkQueue, run_workers
 from kubelite.kubelet import labels as L
 from kubelite.kubelet import static_pods
 from kubelite.kubelet.backoff import Backoff
-from kubelite.kubelet.config import KubeletConfig
+from kubelite.kubelet.config import KubeletConfig, KubeletSettings
 from kubelite.kubelet.image_gc import ImageGC
 from kubelite.kubelet.image_puller import ImagePuller, ImageServiceLike
-from kubelite.kubelet.node_status import NodeAgent
-from kubelite.kubelet.pod_sync import PodSyncer
-from kubelite.kubelet.podspec import JSON, app_containers, grace_period, is_mirror, meta
+from kubelite.kubelet.kuberuntime.pod_sync import PodSyncer
+from kubelite.kubelet.mirror_client import MirrorClient
+from kubelite.kubelet.node_status import NodeAgent, record_start_events
+from kubelite.kubelet.pleg import PLEG, RuntimeCache
+from kubelite.kubelet.pod_lifecycle import PodLifecycle
+from kubelite.kubelet.pod_manager import PodManager
+from kubelite.kubelet.pod_workers import PodWorkers, work_queue
+from kubelite.kubelet.podspec import JSON, meta
 from kubelite.kubelet.prober.manager import ProbeManager
-from kubelite.kubelet.status import KUBELET_CONDITIONS, StatusInputs, generate_pod_status
 from kubelite.kubelet.status_manager import StatusManager
 from kubelite.kubelet.volumes import VolumeManager
-from kubelite.runtime.protocol import ContainerRuntime, RuntimeServiceError
-
-log = logging.getLogger(__name__)
+from kubelite.runtime.protocol import ContainerRuntime
 
 
 @dataclass(frozen=True)
@@ -64,382 +57,108 @@ class ContainerLookup:
 
 
 class Kubelet:
+    """One node's kubelet: builds its parts from the settings and runs their loops."""
+
     def __init__(self, client: ApiClient, runtime: ContainerRuntime, images: ImageServiceLike,
-                 *, node_name: str, config: KubeletConfig, root_dir: str | Path,
-                 node_ip: str, pod_cidr: str = "", runtime_version: str = "runc://1",
-                 clock: Clock = utcnow, use_tmpfs: bool = True, relist_period: float = 1.0,
-                 workers: int = 16, node_labels: dict[str, str] | None = None,
-                 lease_interval: float = 10.0, image_gc: ImageGC | None = None,
-                 image_gc_period: float = 300.0) -> None:
-        self.client = client
-        self.image_gc = image_gc
-        self.image_gc_period = image_gc_period
-        self.runtime = runtime
-        self.node_name = node_name
-        self.config = config
-        self.root = Path(root_dir)
-        self.node_ip = node_ip
+                 config: KubeletConfig, settings: KubeletSettings, *, clock: Clock = REAL,
+                 image_gc: ImageGC | None = None) -> None:
+        s = settings
+        self.client, self.runtime, self.config, self.settings = client, runtime, config, s
         self.clock = clock
-        self.relist_period = relist_period
-        self.workers = workers
-        self.recorder = EventRecorder(client, "kubelet", node_name, clock=clock)
-        self.logs_root = config.pod_logs_dir or str(self.root / "pod-logs")
+        self.image_gc = image_gc
+        self.recorder = EventRecorder(client, "kubelet", s.node_name, clock=clock)
+        logs_dir = s.logs_dir or config.pod_logs_dir or str(s.root_dir / "pod-logs")
         self.restart_backoff = Backoff(clock=clock)
-        self.pull_backoff = Backoff(clock=clock)
-        self.volumes = VolumeManager(self.root, self._get_object, use_tmpfs=use_tmpfs)
-        self.puller = ImagePuller(images, self.pull_backoff)
-        self.syncer = PodSyncer(runtime, self.puller, self.volumes, self._get_object,
-                                self._event, config, self.logs_root,
-                                host_ip=lambda: self.node_ip, clock=clock,
-                                backoff=self.restart_backoff)
+        self.puller = ImagePuller(images, Backoff(clock=clock))
+        self.syncer = PodSyncer(
+            runtime, self.puller, VolumeManager(s.root_dir, self._get_object,
+                                                use_tmpfs=s.use_tmpfs),
+            self._get_object, self._event, config, logs_dir, host_ip=lambda: s.node_ip,
+            clock=clock, backoff=self.restart_backoff)
         self.status_manager = StatusManager(client)
-        self.node = NodeAgent(client, node_name, root=str(self.root), ip=node_ip,
-                              kubelet_port=config.port, pod_cidr=pod_cidr,
-                              max_pods=config.max_pods, runtime_version=runtime_version,
-                              labels=node_labels, clock=clock, lease_interval=lease_interval,
+        self.node = NodeAgent(client, s.node_name, root=str(s.root_dir), ip=s.node_ip,
+                              kubelet_port=config.port, pod_cidr=s.pod_cidr,
+                              max_pods=config.max_pods, runtime_version=s.runtime_version,
+                              labels=s.node_labels, clock=clock,
+                              lease_interval=s.lease_interval,
                               lease_duration=config.node_lease_duration_seconds)
-        self.pod_informer = Informer(client, PODS, field_selector=f"spec.nodeName={node_name}")
-        self.queue: WorkQueue[str] = WorkQueue(base_delay=0.2, max_delay=10.0)
-        self.static: dict[str, JSON] = {}
-        self._static_synced = False
-        self._pleg_seen: dict[str, tuple[tuple[str, str], ...]] = {}
-        self._tasks: list[asyncio.Task[Any]] = []
-        self._waiting: dict[str, dict[str, tuple[str, str]]] = {}
-        self._failed: dict[str, tuple[str, str]] = {}
-        self.syncs = 0
+        self.pod_informer = Informer(client, PODS, field_selector=f"spec.nodeName={s.node_name}")
+        self.pods = PodManager(self.pod_informer)
+        self.queue = work_queue(clock)
         self.prober = ProbeManager(runtime, events=self._event, on_change=self.queue.add,
                                    clock=clock)
+        self.cache = RuntimeCache(runtime)
+        self.pleg = PLEG(self.cache, self.queue.add, period=s.relist_period, clock=clock,
+                         wanted=lambda: self.pods.wanted() if self.pods.synced else None,
+                         housekeeping=self._housekeeping)
+        mirrors = MirrorClient(client, self.pods, lambda: self.node.node_uid,
+                               self.status_manager.forget)
+        self.lifecycle = PodLifecycle(client, self.pods, mirrors, self.cache, self.syncer,
+                                      self.prober, self.status_manager, self._event,
+                                      wake_after=self.queue.add_after, node_ip=s.node_ip,
+                                      clock=clock)
+        self.workers = PodWorkers(self.pods, self.lifecycle, self.queue, workers=s.workers)
+        self._tasks: list[asyncio.Task[None]] = []
 
-    # -- lifecycle -----------------------------------------------------------------------
-
-    async def start(self) -> None:
+    async def start(self, serving_port: int | None = None) -> None:
+        """Register the node (its ``daemonEndpoints`` naming ``serving_port``, the port
+        the kubelet's server listens on, when given) and start every loop."""
+        if serving_port is not None:
+            self.node.kubelet_port = serving_port
         await self.node.register()
         self.prober.start()
-        self._node_events()
-        self.pod_informer.add_handlers(on_add=self._on_api_pod,
-                                       on_update=lambda old, new: self._on_api_pod(new),
-                                       on_delete=self._on_api_pod)
+        record_start_events(self.recorder, self.settings.node_name, self.node.created)
+        wake = self.workers.update
+        self.pod_informer.add_handlers(on_add=lambda p: wake(self.pods.worker_key(p)),
+                                       on_update=lambda o, n: wake(self.pods.worker_key(n)),
+                                       on_delete=lambda p: wake(self.pods.worker_key(p)))
         self.pod_informer.start()
-        await self._poll_static_once()
+        path, node = self.config.static_pod_path, self.settings.node_name
+        self._publish_static(await static_pods.read_folder(path, node))
+        again = aiotasks.Restart()
         self._tasks = [
-            asyncio.create_task(self.node.run(), name="kubelet-node"),
-            asyncio.create_task(self._static_loop(), name="kubelet-static"),
-            asyncio.create_task(self._pleg_loop(), name="kubelet-pleg"),
-            asyncio.create_task(run_workers(self.queue, self._sync, self.workers),
-                                name="kubelet-workers"),
+            aiotasks.guarded(self.node.run, "kubelet-node", restart=again, clock=self.clock),
+            aiotasks.guarded(lambda: static_pods.watch_folder(
+                path, node, self.config.file_check_frequency, self.clock,
+                self._publish_static), "kubelet-static", restart=again, clock=self.clock),
+            aiotasks.guarded(self.pleg.run, "kubelet-pleg", restart=again, clock=self.clock),
+            aiotasks.guarded(self.workers.run(), "kubelet-workers"),
         ]
         if self.image_gc is not None:
-            self._tasks.append(asyncio.create_task(self._image_gc_loop(), name="kubelet-imagegc"))
+            self._tasks.append(aiotasks.guarded(self._image_gc_loop, "kubelet-imagegc",
+                                                restart=again, clock=self.clock))
         await self.pod_informer.wait_synced(30)
+
+    async def stop(self) -> None:
+        """Stop watching and working; containers keep running."""
+        self.workers.shutdown()
+        tasks, self._tasks = self._tasks, []
+        try:
+            await aiotasks.stop(tasks)  # a loop that died raises here
+        finally:
+            await self.prober.stop()
+            await self.pod_informer.stop()
+            await self.recorder.flush()
+            await self.recorder.close()
+
+    def resync_all(self) -> None:
+        """Wake every pod's worker (as the kubelet's periodic resync)."""
+        for uid in self.pods.wanted():
+            self.workers.update(uid)
+
+    def _publish_static(self, pods: dict[str, JSON]) -> None:
+        for uid in self.pods.set_static(pods):
+            self.workers.update(uid)
+
+    def _housekeeping(self) -> None:
+        self.restart_backoff.gc()
+        self.puller.gc()
 
     async def _image_gc_loop(self) -> None:
         assert self.image_gc is not None
         while True:
-            await asyncio.sleep(self.image_gc_period)
-            try:
-                await self.image_gc.collect()
-            except Exception:  # a worker logs and carries on
-                log.exception("image garbage collection failed")
-
-    async def stop(self) -> None:
-        """Stop watching and working; containers keep running."""
-        self.queue.shutdown()
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
-        self._tasks = []
-        await self.prober.stop()
-        await self.pod_informer.stop()
-        await self.recorder.flush()
-        await self.recorder.close()
-
-    def _node_events(self) -> None:
-        """What ``kubectl describe node`` lists after a kubelet starts (the kubelet refers
-        to its Node with the node name as uid)."""
-        ref = {"apiVersion": "v1", "kind": "Node",
-               "metadata": {"name": self.node_name, "uid": self.node_name}}
-        self.recorder.event(ref, "Normal", "Starting", "Starting kubelet.")
-        self.recorder.event(ref, "Normal", "NodeAllocatableEnforced",
-                            "Updated Node Allocatable limit across pods")
-        if self.node.created:
-            for reason in ("NodeHasSufficientMemory", "NodeHasNoDiskPressure",
-                           "NodeHasSufficientPID", "NodeReady"):
-                self.recorder.event(ref, "Normal", reason,
-                                    f"Node {self.node_name} status is now: {reason}")
-
-    # -- sources -------------------------------------------------------------------------
-
-    def _on_api_pod(self, pod: JSON) -> None:
-        m = meta(pod)
-        if is_mirror(pod):
-            static_uid = str((m.get("annotations") or {}).get(L.CONFIG_MIRROR, ""))
-            if static_uid in self.static:
-                self.queue.add(static_uid)
-            else:
-                self.queue.add("mirror:" + f"{m.get('namespace')}/{m.get('name')}")
-            return
-        self.queue.add(str(m.get("uid")))
-
-    async def _poll_static_once(self) -> None:
-        path = self.config.static_pod_path
-        pods = await asyncio.to_thread(static_pods.read_manifests, path, self.node_name) \
-            if path else {}
-        old = self.static
-        self.static = pods
-        self._static_synced = True
-        for uid in set(old) | set(pods):
-            if old.get(uid) != pods.get(uid) and (uid not in old or uid not in pods):
-                self.queue.add(uid)
-
-    async def _static_loop(self) -> None:
-        last: tuple[tuple[str, float, int], ...] | None = None
-        while True:
-            path = self.config.static_pod_path
-            if path:
-                fp = await asyncio.to_thread(static_pods.fingerprint, path)
-                if fp != last:
-                    last = fp
-                    await self._poll_static_once()
-            await asyncio.sleep(self.config.file_check_frequency)
-
-    def desired(self, uid: str) -> tuple[JSON | None, str]:
-        """The pod for ``uid`` and its source: "api", "file" or ""."""
-        if uid in self.static:
-            return self.static[uid], "file"
-        for pod in self.pod_informer.list():
-            if meta(pod).get("uid") == uid and not is_mirror(pod):
-                return pod, "api"
-        return None, ""
-
-    def _api_pod_by_uid(self) -> dict[str, JSON]:
-        return {str(meta(p).get("uid")): p for p in self.pod_informer.list() if not is_mirror(p)}
-
-    # -- PLEG ----------------------------------------------------------------------------
-
-    async def _pleg_loop(self) -> None:
-        n = 0
-        while True:
-            try:
-                await self.relist()
-            except RuntimeServiceError as exc:
-                log.warning("PLEG relist failed: %s", exc)
-            n += 1
-            if n % 60 == 0:
-                self.restart_backoff.gc()
-                self.puller.gc()
-            await asyncio.sleep(self.relist_period)
-
-    async def relist(self) -> None:
-        containers = await self.runtime.list_containers()
-        sandboxes = await self.runtime.list_pod_sandboxes()
-        seen: dict[str, list[tuple[str, str]]] = {}
-        for c in containers:
-            uid = c.labels.get(L.POD_UID)
-            if uid:
-                seen.setdefault(uid, []).append((c.id, str(c.state)))
-        for s in sandboxes:
-            uid = s.labels.get(L.POD_UID) or s.uid
-            if uid:
-                seen.setdefault(uid, []).append((s.id, str(s.state)))
-        now = {uid: tuple(sorted(v)) for uid, v in seen.items()}
-        for uid, sig in now.items():
-            if self._pleg_seen.get(uid) != sig:
-                self.queue.add(uid)
-        if self.pod_informer.synced and self._static_synced:
-            wanted = set(self.static) | set(self._api_pod_by_uid())
-            for uid in now:
-                if uid not in wanted:
-                    self.queue.add(uid)
-        self._pleg_seen = now
-
-    def resync_all(self) -> None:
-        """Wake every pod's worker (tests with a fake clock call this after advancing)."""
-        for uid in set(self.static) | set(self._api_pod_by_uid()):
-            self.queue.add(uid)
-
-    # -- the worker ----------------------------------------------------------------------
-
-    async def _sync(self, key: str) -> None:
-        self.syncs += 1
-        if key.startswith("mirror:"):
-            await self._orphan_mirror(key[len("mirror:"):])
-            return
-        uid = key
-        pod, source = self.desired(uid)
-        if pod is None:
-            if self.pod_informer.synced and self._static_synced:
-                for p in self.pod_informer.list():
-                    if is_mirror(p) and (meta(p).get("annotations") or {}).get(
-                            L.CONFIG_MIRROR) == uid:
-                        await self._orphan_mirror(f"{meta(p).get('namespace')}/"
-                                                  f"{meta(p).get('name')}")
-                await self.prober.remove(uid)
-                await self.syncer.remove_pod(uid)
-                self.status_manager.forget(uid)
-                self._waiting.pop(uid, None)
-                self._failed.pop(uid, None)
-            return
-        if source == "file":
-            await self._ensure_mirror(pod)
-        if source == "api" and meta(pod).get("deletionTimestamp"):
-            await self._terminate(pod)
-            return
-        state = await self.syncer.inspect(uid)
-        if uid in self._failed or self._deadline_exceeded(pod, source):
-            await self._fail(pod, source, state)
-            return
-        self.prober.update(pod, state, self.node_ip)
-        await self._write_status(pod, source, state, self._waiting.get(uid, {}))
-        result = await self.syncer.sync(pod, state, {
-            cid: (f.type.value.lower(), f.grace)
-            for cid, f in self.prober.failures(uid).items()})
-        self._waiting[uid] = result.waiting
-        state = await self.syncer.inspect(uid)
-        self.prober.update(pod, state, self.node_ip)
-        await self._write_status(pod, source, state, result.waiting)
-        if result.retry_after is not None:
-            self.queue.add_after(uid, result.retry_after)
-        deadline = self._deadline_left(pod, source)
-        if deadline is not None:
-            self.queue.add_after(uid, deadline + 0.05)
-
-    def _start_time(self, pod: JSON, source: str) -> datetime | None:
-        target = self._mirror_of(pod) if source == "file" else pod
-        uid = str(meta(target or {}).get("uid"))
-        status = self.status_manager.last(uid) or (target or {}).get("status") or {}
-        start = status.get("startTime")
-        return parse_time(start) if start else None
-
-    def _deadline_left(self, pod: JSON, source: str) -> float | None:
-        limit = (pod.get("spec") or {}).get("activeDeadlineSeconds")
-        start = self._start_time(pod, source)
-        if limit is None or start is None:
-            return None
-        return float(limit) - (self.clock() - start).total_seconds()
-
-    def _deadline_exceeded(self, pod: JSON, source: str) -> bool:
-        left = self._deadline_left(pod, source)
-        return left is not None and left <= 0
-
-    async def _fail(self, pod: JSON, source: str, state: Any) -> None:
-        """Stop a pod the kubelet failed itself (activeDeadlineSeconds), for good."""
-        uid = str(meta(pod).get("uid"))
-        if uid not in self._failed:
-            message = "Pod was active on the node longer than the specified deadline"
-            self._failed[uid] = ("DeadlineExceeded", message)
-            self._event(pod, "Warning", "DeadlineExceeded", message, "")
-        await self.syncer.kill_pod(pod, state, grace_period(pod))
-        state = await self.syncer.inspect(uid)
-        await self._write_status(pod, source, state, {}, self._failed[uid])
-
-    async def _write_status(self, pod: JSON, source: str, state: Any,
-                            waiting: dict[str, tuple[str, str]],
-                            failure: tuple[str, str] | None = None) -> None:
-        target = pod
-        if source == "file":
-            target = self._mirror_of(pod) or {}
-            if not target:
-                return
-        messages = await self.syncer.termination_messages(state)
-        base = dict(target)
-        base["spec"] = pod.get("spec") or {}
-        last = self.status_manager.last(str(meta(target).get("uid")))
-        if last is not None:
-            base["status"] = last
-        uid = str(meta(pod).get("uid"))
-        started: dict[str, bool] = {}
-        ready: dict[str, bool] = {}
-        for c in app_containers(pod):
-            latest = state.latest(str(c["name"]))
-            if latest is not None:
-                started[latest.id] = self.prober.started(uid, latest.name, latest.id)
-                ready[latest.id] = self.prober.ready(uid, latest.name, latest.id)
-        extra = [c for c in (target.get("status") or {}).get("conditions") or []
-                 if c.get("type") not in KUBELET_CONDITIONS]
-        status = generate_pod_status(base, state, StatusInputs(
-            host_ip=self.node_ip, now=self.clock(), waiting=waiting, messages=messages,
-            failure=failure, started=started, ready=ready, extra_conditions=extra))
-        tm = meta(target)
-        await self.status_manager.set(str(tm.get("namespace")), str(tm.get("name")),
-                                      str(tm.get("uid")), status)
-
-    async def _terminate(self, pod: JSON) -> None:
-        uid = str(meta(pod).get("uid"))
-        state = await self.syncer.inspect(uid)
-        self.prober.update(pod, state, self.node_ip)
-        await self.syncer.kill_pod(pod, state, grace_period(pod))
-        state = await self.syncer.inspect(uid)
-        await self._write_status(pod, "api", state, {})
-        await self.prober.remove(uid)
-        m = meta(pod)
-        try:
-            await self.client.delete(PODS, str(m.get("name")), str(m.get("namespace")),
-                                     grace_period_seconds=0, uid=uid)
-        except StatusError as exc:
-            if exc.code not in (404, 409):
-                raise
-        await self.syncer.remove_pod(uid)
-        self.status_manager.forget(uid)
-
-    # -- mirror pods ---------------------------------------------------------------------
-
-    def _mirror_of(self, static: JSON) -> JSON | None:
-        m = meta(static)
-        found = self.pod_informer.get(f"{m.get('namespace')}/{m.get('name')}")
-        if found is None or not is_mirror(found):
-            return None
-        return found
-
-    async def _ensure_mirror(self, static: JSON) -> None:
-        m = meta(static)
-        mirror = self._mirror_of(static)
-        if mirror is not None:
-            mm = meta(mirror)
-            same = (mm.get("annotations") or {}).get(L.CONFIG_MIRROR) == m.get("uid")
-            if same and not mm.get("deletionTimestamp"):
-                return
-            try:
-                await self.client.delete(PODS, str(mm.get("name")), str(mm.get("namespace")),
-                                         grace_period_seconds=0, uid=str(mm.get("uid")))
-            except StatusError as exc:
-                if exc.code not in (404, 409):
-                    raise
-            self.status_manager.forget(str(mm.get("uid")))
-        else:
-            existing = self.pod_informer.get(f"{m.get('namespace')}/{m.get('name')}")
-            if existing is not None:
-                return  # a regular pod holds the name
-        try:
-            created = await self.client.create(
-                PODS, static_pods.mirror_pod(static, self.node.node_uid))
-        except StatusError as exc:
-            if exc.code == 409:
-                self.queue.add_after(str(m.get("uid")), 0.2)
-                return
-            raise
-        self.pod_informer.cache[f"{m.get('namespace')}/{m.get('name')}"] = created
-
-    async def _orphan_mirror(self, key: str) -> None:
-        """A mirror pod whose static pod is gone is deleted."""
-        mirror = self.pod_informer.get(key)
-        if mirror is None or not is_mirror(mirror) or not self._static_synced:
-            return
-        static_uid = (meta(mirror).get("annotations") or {}).get(L.CONFIG_MIRROR)
-        if static_uid in self.static:
-            return
-        mm = meta(mirror)
-        try:
-            await self.client.delete(PODS, str(mm.get("name")), str(mm.get("namespace")),
-                                     grace_period_seconds=0, uid=str(mm.get("uid")))
-        except StatusError as exc:
-            if exc.code not in (404, 409):
-                raise
-
-    # -- helpers -------------------------------------------------------------------------
+            await self.clock.sleep(self.settings.image_gc_period)
+            await self.image_gc.collect()
 
     async def _get_object(self, kind: str, namespace: str, name: str) -> JSON | None:
         res = CONFIGMAPS if kind == "ConfigMap" else SECRETS
@@ -452,9 +171,8 @@ class Kubelet:
 
     def _event(self, pod: JSON, type_: str, reason: str, message: str, fp: str) -> None:
         target = pod
-        if static_pods is not None and (meta(pod).get("annotations") or {}).get(
-                L.CONFIG_SOURCE) == "file":
-            target = self._mirror_of(pod) or pod
+        if (meta(pod).get("annotations") or {}).get(L.CONFIG_SOURCE) == "file":
+            target = self.pods.mirror_of(pod) or pod  # a static pod's events: its mirror's
         obj = {"apiVersion": "v1", "kind": "Pod", "metadata": meta(target)}
         self.recorder.event(obj, type_, reason, message, fp)
 
@@ -467,24 +185,15 @@ class Kubelet:
                      *, previous: bool = False) -> ContainerLookup | None:
         """The newest instance of a pod's container (default: the first container), or the
         one before it with ``previous`` (for ``logs --previous``); None if there is none."""
-        pod = self.pod_informer.get(f"{namespace}/{pod_name}")
-        uid = ""
-        spec_pod = pod
-        if pod is not None and is_mirror(pod):
-            uid = str((meta(pod).get("annotations") or {}).get(L.CONFIG_MIRROR))
-            spec_pod = self.static.get(uid)
-        elif pod is not None:
-            uid = str(meta(pod).get("uid"))
+        uid, spec_pod = self.pods.spec_pod(namespace, pod_name)
         if not uid or spec_pod is None:
             return None
         if container is None:
             cs = (spec_pod.get("spec") or {}).get("containers") or [{}]
             container = str(cs[0].get("name"))
-        state = await self.syncer.inspect(uid)
+        state = await self.cache.inspect(uid)
         kind = "app" if state.latest(container, "app") is not None else "init"
         latest = state.previous(container, kind) if previous else state.latest(container, kind)
         if latest is None:
             return None
         return ContainerLookup(uid, latest.id, latest.sandbox_id, latest.log_path, self.runtime)
-
-

@@ -8,7 +8,6 @@ when it changed (heartbeat times are refreshed at least every ``report_interval`
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import platform
@@ -17,10 +16,12 @@ import socket
 from collections.abc import Callable
 from datetime import timedelta
 
+from kubelite.aio.clock import REAL, Clock
 from kubelite.api.errors import StatusError
 from kubelite.api.meta import JSON
-from kubelite.api.meta_time import Clock, rfc3339, rfc3339_micro, utcnow
+from kubelite.api.meta_time import rfc3339, rfc3339_micro
 from kubelite.client.errors import ClientError
+from kubelite.client.events import EventRecorder
 from kubelite.client.resources import LEASES, NODES
 from kubelite.client.rest import ApiClient
 
@@ -99,7 +100,7 @@ class NodeAgent:
                  kubelet_port: int = 10250, pod_cidr: str = "", max_pods: int = 110,
                  runtime_version: str = "runc://unknown", labels: dict[str, str] | None = None,
                  lease_interval: float = 10.0, report_interval: float = 60.0,
-                 lease_duration: int = 40, clock: Clock = utcnow,
+                 lease_duration: int = 40, clock: Clock = REAL,
                  images: Callable[[], list[JSON]] | None = None) -> None:
         self.client = client
         self.node_name = node_name
@@ -215,4 +216,17 @@ class NodeAgent:
                 await self.update_status()
             except (StatusError, ClientError) as exc:
                 log.warning("node heartbeat failed: %s", exc)
-            await asyncio.sleep(self.lease_interval)
+            await self.clock.sleep(self.lease_interval)
+
+
+def record_start_events(recorder: EventRecorder, node_name: str, created: bool) -> None:
+    """What ``kubectl describe node`` lists after a kubelet starts (the kubelet refers to
+    its Node with the node name as uid); a Node it created also reports its conditions."""
+    ref = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node_name, "uid": node_name}}
+    recorder.event(ref, "Normal", "Starting", "Starting kubelet.")
+    recorder.event(ref, "Normal", "NodeAllocatableEnforced",
+                   "Updated Node Allocatable limit across pods")
+    if created:
+        for reason in ("NodeHasSufficientMemory", "NodeHasNoDiskPressure",
+                       "NodeHasSufficientPID", "NodeReady"):
+            recorder.event(ref, "Normal", reason, f"Node {node_name} status is now: {reason}")

@@ -6,19 +6,24 @@ manifest, the node name and the source, named ``NAME-NODENAME`` and bound to the
 the same manifest always gives the same uid (so running containers are adopted after a
 restart) and an edited manifest gives a new uid (so the pod is replaced). Bad files are
 reported and skipped. :func:`mirror_pod` is the API object that represents a static pod.
+:func:`watch_folder` republishes the folder's pods when a manifest changes (files are read
+off the event loop; the period is waited on the given clock).
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import yaml
 
+from kubelite.aio.clock import Clock
 from kubelite.kubelet import labels as L
 from kubelite.kubelet.podspec import JSON
 
@@ -121,3 +126,21 @@ def mirror_pod(static: JSON, node_uid: str) -> JSON:
                                         "uid": node_uid, "controller": True}]
     return {"apiVersion": "v1", "kind": "Pod", "metadata": out_meta,
             "spec": copy.deepcopy(static["spec"])}
+
+
+async def read_folder(folder: str | None, node_name: str) -> dict[str, JSON]:
+    """:func:`read_manifests` off the event loop; no folder holds no pods."""
+    return await asyncio.to_thread(read_manifests, folder, node_name) if folder else {}
+
+
+async def watch_folder(folder: str | None, node_name: str, period: float, clock: Clock,
+                       publish: Callable[[dict[str, JSON]], None]) -> None:
+    """Every ``period`` seconds, publish the folder's pods when a manifest changed."""
+    last: tuple[tuple[str, float, int], ...] | None = None
+    while True:
+        if folder:
+            fp = await asyncio.to_thread(fingerprint, folder)
+            if fp != last:
+                last = fp
+                publish(await read_folder(folder, node_name))
+        await clock.sleep(period)

@@ -13,7 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from kubelite.api.meta_time import rfc3339
-from kubelite.kubelet.actions import PodRuntimeState, init_progress, should_restart, succeeded
+from kubelite.kubelet.kuberuntime.actions import (
+    PodRuntimeState,
+    init_progress,
+    should_restart,
+    succeeded,
+)
 from kubelite.kubelet.podspec import JSON, app_containers, init_containers, restart_policy
 from kubelite.runtime.protocol import ContainerState, ContainerStatus, SandboxState
 

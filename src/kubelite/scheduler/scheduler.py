@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from kubelite.aio import tasks as aiotasks
 from kubelite.api.errors import StatusError
 from kubelite.api.meta import JSON
 from kubelite.api.meta_time import rfc3339, utcnow
@@ -66,19 +67,14 @@ class Scheduler:
         self.nodes.start()
         await self.pods.wait_synced(30)
         await self.nodes.wait_synced(30)
-        self._task = asyncio.create_task(run_workers(self.queue, self._schedule, 1),
-                                         name="scheduler")
+        self._task = aiotasks.guarded(run_workers(self.queue, self._schedule, 1), "scheduler")
 
     async def stop(self) -> None:
         if self._retry is not None:
             self._retry.cancel()
         self.queue.shutdown()
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await aiotasks.stop([self._task])
+        self._task = None
         await self.pods.stop()
         await self.nodes.stop()
         await self.recorder.flush()

@@ -43,6 +43,7 @@ from typing import Any, Literal
 
 import orjson
 
+from kubelite.aio import tasks as aiotasks
 from kubelite.private_files import create_private, private_dir, tighten
 from kubelite.storage.fanout import Hub, Watcher
 from kubelite.storage.interface import (
@@ -222,17 +223,14 @@ class SQLiteStore:
         self._checkpointer.start()
         self._open = True
         if self.compact_interval > 0:
-            self._compactor = asyncio.create_task(self._compact_forever())
+            self._compactor = aiotasks.guarded(self._compact_forever(), "sqlite-compactor")
 
     async def close(self) -> None:
         if not self._open:
             return
         self._open = False
-        if self._compactor is not None:
-            self._compactor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._compactor
-            self._compactor = None
+        await aiotasks.stop([self._compactor])
+        self._compactor = None
         self._hub.end_all()
         self._stop_checkpoints.set()
         if self._checkpointer is not None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import heapq
 import itertools
 import logging
@@ -34,6 +33,7 @@ from collections import deque
 
 import orjson
 
+from kubelite.aio import tasks as aiotasks
 from kubelite.storage.fanout import Hub, Watcher
 from kubelite.storage.interface import (
     JSON,
@@ -162,7 +162,7 @@ class WatchCache:
         await self._relist()
         self._open = True
         self._failure = None
-        self._task = asyncio.create_task(self._follow(), name="watchcache-follow")
+        self._task = aiotasks.guarded(self._follow(), "watchcache-follow")
 
     async def close(self) -> None:
         if not self._open:
@@ -170,11 +170,8 @@ class WatchCache:
         self._open = False
         if self._source is not None:
             self._source.close()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await aiotasks.stop([self._task])
+        self._task = None
         self._hub.end_all()
         self._fail_waiters(StorageError("store is closed"))
         await self.inner.close()

@@ -9,9 +9,11 @@ from typing import Any
 from kubelite.api.errors import StatusError
 
 
-async def eventually(fn: Callable[[], Awaitable[Any]], timeout: float = 10.0) -> Any:  # noqa: ASYNC109
-    """Await ``fn()`` every 50 ms until it returns something truthy (returned), treating
-    assertion, lookup and API errors as "not yet"; fail after ``timeout`` seconds."""
+async def eventually(fn: Callable[[], Awaitable[Any]], timeout: float = 10.0,  # noqa: ASYNC109
+                     *, interval: float = 0.05) -> Any:
+    """Await ``fn()`` every ``interval`` seconds until it returns something truthy
+    (returned), treating assertion, lookup and API errors as "not yet"; fail after
+    ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     last: Any = None
@@ -22,5 +24,5 @@ async def eventually(fn: Callable[[], Awaitable[Any]], timeout: float = 10.0) ->
                 return last
         except (AssertionError, KeyError, IndexError, StatusError):
             pass
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(interval)
     raise AssertionError(f"condition not reached; last value {last!r}")

@@ -12,6 +12,7 @@ import aiohttp
 from kubelite.storage.watchcache import WatchCache
 from kubelite.testing.inprocess import in_process_api
 from kubelite.testing.memory_store import MemoryStore
+from kubelite.testing.waiting import eventually
 
 CMS = "/api/v1/namespaces/default/configmaps"
 
@@ -162,13 +163,11 @@ async def test_deleting_a_namespace_empties_it_then_removes_it() -> None:
             assert (await r.json())["message"] == (
                 "configmaps \"late\" is forbidden: unable to create new content in "
                 "namespace team because it is being terminated")
-        for _ in range(50):
+        async def removed() -> bool:
             async with api.http.get("/api/v1/namespaces/team") as r:
-                if r.status == 404:
-                    break
-            await asyncio.sleep(0.1)
-        else:
-            raise AssertionError("namespace was not removed")
+                return r.status == 404
+
+        await eventually(removed)  # else the namespace was not removed
         async with api.http.get("/api/v1/namespaces/team/configmaps/inside") as r:
             assert r.status == 404
 

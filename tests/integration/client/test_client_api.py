@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from kubelite.client.informer import Informer
 from kubelite.client.resources import CONFIGMAPS, EVENTS, NODES, PODS
 from kubelite.client.rest import ApiClient
 from kubelite.testing.inprocess import InProcessAPI
+from kubelite.testing.waiting import eventually
 
 
 @pytest.fixture
@@ -101,10 +101,10 @@ async def test_informer_lists_watches_and_field_selects(api: InProcessAPI) -> No
         await c.create(PODS, _pod("late", "n1"))
         await c.patch(PODS, "mine", {"metadata": {"labels": {"a": "b"}}}, "default")
         await c.delete(PODS, "late", "default", grace_period_seconds=0)
-        for _ in range(100):
-            if ("delete", "late") in seen:
-                break
-            await asyncio.sleep(0.02)
+        async def deleted_seen() -> bool:
+            return ("delete", "late") in seen
+
+        await eventually(deleted_seen, 2.0)
         assert seen == [("add", "mine"), ("add", "late"), ("update", "mine"),
                         ("delete", "late")]
         assert inf.get("default/mine")["metadata"]["labels"] == {"a": "b"}  # type: ignore[index]
@@ -122,10 +122,10 @@ async def test_informer_relists_after_restart_of_watch(api: InProcessAPI) -> Non
         inf.resource_version = "1"  # pretend we are far behind
         await api.store.compact(await _current_rev(c))  # type: ignore[attr-defined]
         await c.create(CONFIGMAPS, _cm("x"))
-        for _ in range(100):
-            if inf.get("default/x"):
-                break
-            await asyncio.sleep(0.02)
+        async def converged() -> bool:
+            return inf.get("default/x") is not None
+
+        await eventually(converged, 2.0)
         assert inf.get("default/x") is not None
     finally:
         await inf.stop()

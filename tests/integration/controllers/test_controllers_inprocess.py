@@ -15,7 +15,7 @@ from kubelite.client.resources import EVENTS, NODES, PODS
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.manager import ControllerManager
 from kubelite.controllers.resources import DAEMONSETS, DEPLOYMENTS, REPLICASETS
-from kubelite.kubelet.config import KubeletConfig
+from kubelite.kubelet.config import KubeletConfig, KubeletSettings
 from kubelite.kubelet.kubelet import Kubelet
 from kubelite.scheduler.scheduler import Scheduler
 from kubelite.testing.fake_images import FakeImageService
@@ -40,10 +40,10 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     images = FakeImageService()
     async with InProcessAPI(tmp_path) as api:
         client = api.client()
-        kubelet = Kubelet(client, runtime, images, node_name=NODE,
-                          config=KubeletConfig(static_pod_path=None),
-                          root_dir=tmp_path / "kubelet", node_ip="10.0.0.5",
-                          use_tmpfs=False, relist_period=0.1)
+        kubelet = Kubelet(client, runtime, images, KubeletConfig(static_pod_path=None),
+                          KubeletSettings(node_name=NODE, root_dir=tmp_path / "kubelet",
+                                          node_ip="10.0.0.5", use_tmpfs=False,
+                                          relist_period=0.1))
         scheduler = Scheduler(api.client())
         manager = ControllerManager(api.client())
         await kubelet.start()

@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 import orjson
@@ -14,6 +13,7 @@ import pytest
 
 from kubelite.images import ImageService, RegistryConfig
 from kubelite.testing.fake_registry import Entry, FakeRegistry, layer_tar
+from kubelite.testing.waiting import eventually
 
 pytestmark = pytest.mark.root
 
@@ -56,16 +56,13 @@ async def test_kill_9_mid_pull_then_pull_again(tmp_path: Path) -> None:
             sys.executable, "-c", CHILD, str(data), orjson.dumps(reg.registries()).decode(),
             env=env, stdout=asyncio.subprocess.PIPE)
         tmp = data / "images" / "tmp"
-        deadline = time.monotonic() + 10
-        # wait until a layer is committed and more content is in flight
-        while time.monotonic() < deadline:
-            layers_dir = data / "images" / "layers" / "sha256"
-            in_flight = _non_empty(tmp)
-            if layers_dir.is_dir() and any(layers_dir.iterdir()) and in_flight:
-                break
-            await asyncio.sleep(0.01)
-        else:
-            pytest.fail("the child never got mid-pull")
+        layers_dir = data / "images" / "layers" / "sha256"
+
+        async def mid_pull() -> bool:  # a layer is committed and more content is in flight
+            return bool(_non_empty(tmp)) and layers_dir.is_dir() and any(layers_dir.iterdir())
+
+        # the window is short (layers download at once): look often
+        await eventually(mid_pull, interval=0.01)  # else the child never got mid-pull
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
         assert proc.returncode == -signal.SIGKILL

@@ -3,7 +3,6 @@ FakeImageService. What a user sees through the API: phases, statuses, events."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ import yaml
 from kubelite.api.errors import StatusError
 from kubelite.client.resources import CONFIGMAPS, EVENTS, LEASES, NODES, PODS
 from kubelite.client.rest import ApiClient
-from kubelite.kubelet.config import KubeletConfig
+from kubelite.kubelet.config import KubeletConfig, KubeletSettings
 from kubelite.kubelet.kubelet import Kubelet
 from kubelite.runtime.protocol import ContainerConfig, ContainerState
 from kubelite.scheduler.scheduler import Scheduler
@@ -43,6 +42,11 @@ class Cluster:
     execs: list[tuple[str, list[str]]]
 
 
+def settings(tmp_path: Path) -> KubeletSettings:
+    return KubeletSettings(node_name=NODE, root_dir=tmp_path / "kubelet", node_ip="10.0.0.5",
+                           use_tmpfs=False, relist_period=0.1)
+
+
 @pytest.fixture
 async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     clock = FakeClock()
@@ -64,9 +68,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
     async with InProcessAPI(tmp_path) as api:
         client = api.client()
         cfg = KubeletConfig(static_pod_path=str(manifests), file_check_frequency=0.1)
-        kubelet = Kubelet(client, runtime, images, node_name=NODE, config=cfg,
-                          root_dir=tmp_path / "kubelet", node_ip="10.0.0.5", clock=clock,
-                          use_tmpfs=False, relist_period=0.1)
+        kubelet = Kubelet(client, runtime, images, cfg, settings(tmp_path), clock=clock)
         scheduler = Scheduler(api.client())
         await kubelet.start()
         await scheduler.start()
@@ -87,6 +89,20 @@ def pod(name: str, *containers: JSON, init: list[JSON] | None = None,
     return {"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": "default"}, "spec": s}
 
+
+
+async def time_passes(kubelet: Kubelet, clock: FakeClock, seconds: float) -> None:
+    """Let ``seconds`` of the kubelet's time pass (relists, back-offs, retries all fire),
+    then make every pod worker look once more and wait until all of them are done: what
+    has not happened by then does not happen."""
+    before = kubelet.workers.passes
+    await clock.advance(seconds)
+    kubelet.resync_all()
+
+    async def settled() -> bool:
+        return kubelet.workers.passes > before and kubelet.workers.idle
+
+    await eventually(settled)
 
 
 async def get_pod(c: Cluster, name: str) -> JSON:
@@ -128,7 +144,7 @@ async def test_pod_scheduled_and_running(cluster: Cluster) -> None:
                                                   "env": [{"name": "A", "value": "1"},
                                                           {"name": "B", "value": "$(A)-x"}],
                                                   "command": ["echo", "$(B)"]}))
-    p = await eventually(lambda: phase_is(cluster, "web", "Running"))
+    p = await cluster.clock.until(lambda: phase_is(cluster, "web", "Running"))
     assert p["spec"]["nodeName"] == NODE
     st = p["status"]
     cs = st["containerStatuses"][0]
@@ -143,7 +159,7 @@ async def test_pod_scheduled_and_running(cluster: Cluster) -> None:
     c = next(iter(cluster.runtime.containers.values()))
     assert c.argv == ["echo", "1-x"]
     assert ("B", "1-x") in c.config.env
-    assert await eventually(lambda: _has_reasons(cluster, "web",
+    assert await cluster.clock.until(lambda: _has_reasons(cluster, "web",
                                                  ["Scheduled", "Pulling", "Pulled", "Created",
                                                   "Started"]))
 
@@ -163,7 +179,7 @@ async def test_restart_always_counts_and_crashloop_backoff(cluster: Cluster) -> 
         w = (cs[0].get("state") or {}).get("waiting") or {}
         return w.get("reason") if w.get("reason") == "CrashLoopBackOff" else None
 
-    await eventually(waiting_reason)
+    await cluster.clock.until(waiting_reason)
     p = await get_pod(cluster, "crash")
     cs = p["status"]["containerStatuses"][0]
     assert cs["restartCount"] == 1
@@ -173,7 +189,7 @@ async def test_restart_always_counts_and_crashloop_backoff(cluster: Cluster) -> 
         cs["state"]["waiting"]["message"]
     assert p["status"]["phase"] == "Running"
     # time passes: the next restart happens, then the wait doubles
-    cluster.clock.advance(11)
+    await cluster.clock.advance(11)
     cluster.kubelet.resync_all()
 
     async def restarted_twice() -> bool:
@@ -182,14 +198,14 @@ async def test_restart_always_counts_and_crashloop_backoff(cluster: Cluster) -> 
         return cs["restartCount"] == 2 and "back-off 20s" in (
             cs["state"].get("waiting") or {}).get("message", "")
 
-    await eventually(restarted_twice)
+    await cluster.clock.until(restarted_twice)
     assert "BackOff" in await reasons(cluster, "crash")
 
 
 async def test_on_failure_exit_zero_completes(cluster: Cluster) -> None:
     cluster.exits["c"] = 0
     await cluster.client.create(PODS, pod("job", restart="OnFailure"))
-    p = await eventually(lambda: phase_is(cluster, "job", "Succeeded"))
+    p = await cluster.clock.until(lambda: phase_is(cluster, "job", "Succeeded"))
     cs = p["status"]["containerStatuses"][0]
     assert cs["state"]["terminated"]["reason"] == "Completed"
     assert cs["restartCount"] == 0
@@ -200,12 +216,27 @@ async def test_on_failure_exit_zero_completes(cluster: Cluster) -> None:
 async def test_never_exit_one_fails(cluster: Cluster) -> None:
     cluster.exits["c"] = 1
     await cluster.client.create(PODS, pod("once", restart="Never"))
-    p = await eventually(lambda: phase_is(cluster, "once", "Failed"))
+    p = await cluster.clock.until(lambda: phase_is(cluster, "once", "Failed"))
     cs = p["status"]["containerStatuses"][0]
     assert cs["state"]["terminated"]["reason"] == "Error"
     assert cs["restartCount"] == 0
-    await asyncio.sleep(0.3)
+    await time_passes(cluster.kubelet, cluster.clock, 60)
     assert len(cluster.runtime.containers) == 1  # never restarted
+
+
+async def test_the_pleg_survives_an_os_error_from_the_runtime(cluster: Cluster) -> None:
+    await cluster.client.create(PODS, pod("steady", restart="Never"))
+    await cluster.clock.until(lambda: phase_is(cluster, "steady", "Running"))
+    cluster.runtime.fail("list_containers", OSError(2, "No such file or directory"))
+
+    async def relisted() -> bool:
+        return "list_containers" not in cluster.runtime.failures
+
+    await cluster.clock.until(relisted)
+    (cid,) = [c for c in cluster.runtime.containers]
+    cluster.runtime.exit_container(cid, 0)  # only the PLEG can see this exit
+    p = await cluster.clock.until(lambda: phase_is(cluster, "steady", "Succeeded"))
+    assert p["status"]["containerStatuses"][0]["state"]["terminated"]["reason"] == "Completed"
 
 
 async def test_init_containers_run_in_order(cluster: Cluster) -> None:
@@ -213,7 +244,7 @@ async def test_init_containers_run_in_order(cluster: Cluster) -> None:
     cluster.exits["init2"] = 0
     await cluster.client.create(PODS, pod("init", init=[{"name": "init1", "image": "busybox"},
                                                         {"name": "init2", "image": "busybox"}]))
-    p = await eventually(lambda: phase_is(cluster, "init", "Running"))
+    p = await cluster.clock.until(lambda: phase_is(cluster, "init", "Running"))
     inits = p["status"]["initContainerStatuses"]
     assert [s["state"]["terminated"]["reason"] for s in inits] == ["Completed", "Completed"]
     assert all(s["ready"] for s in inits)
@@ -229,7 +260,7 @@ async def test_image_pull_error_then_backoff(cluster: Cluster) -> None:
         cs = (p.get("status") or {}).get("containerStatuses") or [{}]
         return ((cs[0].get("state") or {}).get("waiting") or {}).get("reason")
 
-    assert await eventually(lambda: _reason_in(waiting, "ImagePullBackOff"))
+    assert await cluster.clock.until(lambda: _reason_in(waiting, "ImagePullBackOff"))
     await cluster.kubelet.recorder.flush()
     evs = (await cluster.client.list(EVENTS, "default"))["items"]
     texts = {(e["reason"], e["message"]) for e in evs if e["involvedObject"]["name"] == "bad"}
@@ -254,13 +285,13 @@ async def test_config_error_for_missing_configmap(cluster: Cluster) -> None:
         w = (cs[0].get("state") or {}).get("waiting") or {}
         return w if w.get("reason") == "CreateContainerConfigError" else None
 
-    w = await eventually(waiting)
+    w = await cluster.clock.until(waiting)
     assert w["message"] == 'configmap "missing" not found'
 
 
 async def test_graceful_delete_removes_containers(cluster: Cluster) -> None:
     await cluster.client.create(PODS, pod("del"))
-    await eventually(lambda: phase_is(cluster, "del", "Running"))
+    await cluster.clock.until(lambda: phase_is(cluster, "del", "Running"))
     await cluster.client.delete(PODS, "del", "default")
 
     async def gone() -> bool:
@@ -270,8 +301,8 @@ async def test_graceful_delete_removes_containers(cluster: Cluster) -> None:
             return exc.code == 404
         return False
 
-    assert await eventually(gone)
-    assert await eventually(lambda: _no_containers(cluster))
+    assert await cluster.clock.until(gone)
+    assert await cluster.clock.until(lambda: _no_containers(cluster))
     assert "Killing" in await reasons(cluster, "del")
 
 
@@ -282,7 +313,7 @@ async def _no_containers(c: Cluster) -> bool:
 async def test_static_pod_mirror_recreated_and_removed(cluster: Cluster) -> None:
     manifest = cluster.manifests / "static.yaml"
     manifest.write_text(yaml.safe_dump(pod("st")))
-    mirror = await eventually(lambda: phase_is(cluster, f"st-{NODE}", "Running"))
+    mirror = await cluster.clock.until(lambda: phase_is(cluster, f"st-{NODE}", "Running"))
     ann = mirror["metadata"]["annotations"]
     assert ann["kubernetes.io/config.source"] == "file"
     assert ann["kubernetes.io/config.mirror"] == ann["kubernetes.io/config.hash"]
@@ -295,7 +326,7 @@ async def test_static_pod_mirror_recreated_and_removed(cluster: Cluster) -> None
         p = await get_pod(cluster, f"st-{NODE}")
         return p["metadata"]["uid"] != first_uid and not p["metadata"].get("deletionTimestamp")
 
-    assert await eventually(recreated)
+    assert await cluster.clock.until(recreated)
     assert set(cluster.runtime.containers) == containers  # the static pod kept running
     manifest.unlink()
 
@@ -306,8 +337,8 @@ async def test_static_pod_mirror_recreated_and_removed(cluster: Cluster) -> None
             return exc.code == 404
         return False
 
-    assert await eventually(removed)
-    assert await eventually(lambda: _no_containers(cluster))
+    assert await cluster.clock.until(removed)
+    assert await cluster.clock.until(lambda: _no_containers(cluster))
 
 
 async def test_unschedulable_pod_reports_insufficient_cpu(cluster: Cluster) -> None:
@@ -320,7 +351,7 @@ async def test_unschedulable_pod_reports_insufficient_cpu(cluster: Cluster) -> N
         evs = (await cluster.client.list(EVENTS, "default"))["items"]
         return next((e for e in evs if e["reason"] == "FailedScheduling"), None)
 
-    ev = await eventually(failed)
+    ev = await cluster.clock.until(failed)
     assert ev["message"] == ("0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 "
                              "nodes are available: 1 No preemption victims found for incoming "
                              "pod.")
@@ -329,15 +360,14 @@ async def test_unschedulable_pod_reports_insufficient_cpu(cluster: Cluster) -> N
 
 async def test_kubelet_restart_adopts_containers(cluster: Cluster, tmp_path: Path) -> None:
     await cluster.client.create(PODS, pod("keep"))
-    await eventually(lambda: phase_is(cluster, "keep", "Running"))
+    await cluster.clock.until(lambda: phase_is(cluster, "keep", "Running"))
     before = {cid: c.status.state for cid, c in cluster.runtime.containers.items()}
     await cluster.kubelet.stop()
-    k2 = Kubelet(cluster.client, cluster.runtime, cluster.images, node_name=NODE,
-                 config=cluster.kubelet.config, root_dir=tmp_path / "kubelet",
-                 node_ip="10.0.0.5", clock=cluster.clock, use_tmpfs=False, relist_period=0.1)
+    k2 = Kubelet(cluster.client, cluster.runtime, cluster.images, cluster.kubelet.config,
+                 settings(tmp_path), clock=cluster.clock)
     await k2.start()
     cluster.kubelet = k2
-    await asyncio.sleep(0.5)
+    await time_passes(k2, cluster.clock, 5)
     after = {cid: c.status.state for cid, c in cluster.runtime.containers.items()}
     assert after == before
     assert all(s == ContainerState.RUNNING for s in after.values())
@@ -353,7 +383,7 @@ async def test_lookup_for_the_kubelet_server(cluster: Cluster) -> None:
         return len(cluster.runtime.containers) >= 1 and (
             await cluster.kubelet.lookup("default", "look")) is not None
 
-    await eventually(two_instances)
+    await cluster.clock.until(two_instances)
     found = await cluster.kubelet.lookup("default", "look", "c")
     assert found is not None and found.container_id in cluster.runtime.containers
     assert found.runtime is cluster.runtime
@@ -366,10 +396,10 @@ async def test_pre_stop_hook_runs_before_stop(cluster: Cluster) -> None:
     await cluster.client.create(PODS, pod("hook", {
         "name": "c", "image": "busybox",
         "lifecycle": {"preStop": {"exec": {"command": ["sh", "-c", "echo bye"]}}}}))
-    await eventually(lambda: phase_is(cluster, "hook", "Running"))
+    await cluster.clock.until(lambda: phase_is(cluster, "hook", "Running"))
     cid = next(iter(cluster.runtime.containers))
     await cluster.client.delete(PODS, "hook", "default", grace_period_seconds=5)
-    assert await eventually(lambda: _no_containers(cluster))
+    assert await cluster.clock.until(lambda: _no_containers(cluster))
     assert cluster.execs == [(cid, ["sh", "-c", "echo bye"])]
     order = [m for m, k in cluster.runtime.calls if k == cid and m in ("exec_sync",
                                                                           "stop_container")]
@@ -388,7 +418,7 @@ async def test_unschedulable_pod_scheduled_when_node_changes(cluster: Cluster) -
         evs = (await cluster.client.list(EVENTS, "default"))["items"]
         return next((e for e in evs if e["reason"] == "FailedScheduling"), None)
 
-    ev = await eventually(failed)
+    ev = await cluster.clock.until(failed)
     assert ev["message"] == (
         "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. "
         "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")
@@ -396,13 +426,13 @@ async def test_unschedulable_pod_scheduled_when_node_changes(cluster: Cluster) -
     cond = next(c for c in p["status"]["conditions"] if c["type"] == "PodScheduled")
     assert (cond["status"], cond["reason"]) == ("False", "Unschedulable")
     await cluster.client.patch(NODES, NODE, {"metadata": {"labels": {"disk": "ssd"}}})
-    await eventually(lambda: phase_is(cluster, "picky", "Running"))
+    await cluster.clock.until(lambda: phase_is(cluster, "picky", "Running"))
 
 
 async def test_static_pod_edit_replaces_pod(cluster: Cluster) -> None:
     manifest = cluster.manifests / "edit.yaml"
     manifest.write_text(yaml.safe_dump(pod("ed")))
-    await eventually(lambda: phase_is(cluster, f"ed-{NODE}", "Running"))
+    await cluster.clock.until(lambda: phase_is(cluster, f"ed-{NODE}", "Running"))
     first = set(cluster.runtime.containers)
     manifest.write_text(yaml.safe_dump(pod("ed", {"name": "c", "image": "nginx"})))
 
@@ -412,8 +442,8 @@ async def test_static_pod_edit_replaces_pod(cluster: Cluster) -> None:
         return cs[0].get("image") == "docker.io/library/nginx:latest" and "running" in (
             cs[0].get("state") or {})
 
-    assert await eventually(replaced)
-    assert await eventually(lambda: _gone(cluster, first))
+    assert await cluster.clock.until(replaced)
+    assert await cluster.clock.until(lambda: _gone(cluster, first))
 
 
 async def _gone(c: Cluster, ids: set[str]) -> bool:
@@ -433,7 +463,7 @@ async def test_volumes_shared_and_filled(cluster: Cluster) -> None:
                  {"name": "conf", "configMap": {"name": "conf"}},
                  {"name": "info", "downwardAPI": {"items": [
                      {"path": "name", "fieldRef": {"fieldPath": "metadata.name"}}]}}]))
-    await eventually(lambda: phase_is(cluster, "vols", "Running"))
+    await cluster.clock.until(lambda: phase_is(cluster, "vols", "Running"))
     by_name = {c.config.name: c.config for c in cluster.runtime.containers.values()}
     a = {m.container_path: m.host_path for m in by_name["a"].mounts}
     b = {m.container_path: m.host_path for m in by_name["b"].mounts}
@@ -445,14 +475,14 @@ async def test_volumes_shared_and_filled(cluster: Cluster) -> None:
 
 async def test_active_deadline_fails_the_pod(cluster: Cluster) -> None:
     await cluster.client.create(PODS, pod("deadline", activeDeadlineSeconds=30))
-    await eventually(lambda: phase_is(cluster, "deadline", "Running"))
-    cluster.clock.advance(31)
+    await cluster.clock.until(lambda: phase_is(cluster, "deadline", "Running"))
+    await cluster.clock.advance(31)
     cluster.kubelet.resync_all()
-    p = await eventually(lambda: phase_is(cluster, "deadline", "Failed"))
+    p = await cluster.clock.until(lambda: phase_is(cluster, "deadline", "Failed"))
     assert p["status"]["reason"] == "DeadlineExceeded"
     assert p["status"]["message"] == ("Pod was active on the node longer than the specified "
                                       "deadline")
     assert "terminated" in p["status"]["containerStatuses"][0]["state"]
-    await asyncio.sleep(0.3)
+    await time_passes(cluster.kubelet, cluster.clock, 60)
     assert all(c.status.state == ContainerState.EXITED
                for c in cluster.runtime.containers.values())

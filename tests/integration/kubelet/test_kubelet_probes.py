@@ -11,7 +11,7 @@ import pytest
 
 from kubelite.client.resources import EVENTS, PODS
 from kubelite.client.rest import ApiClient
-from kubelite.kubelet.config import KubeletConfig
+from kubelite.kubelet.config import KubeletConfig, KubeletSettings
 from kubelite.kubelet.kubelet import Kubelet
 from kubelite.scheduler.scheduler import Scheduler
 from kubelite.testing.fake_images import FakeImageService
@@ -43,9 +43,10 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
     runtime = FakeRuntime(exec_handler=exec_handler)
     async with InProcessAPI(tmp_path) as api:
         client = api.client()
-        kubelet = Kubelet(client, runtime, FakeImageService(), node_name="node1",
-                          config=KubeletConfig(), root_dir=tmp_path / "kubelet",
-                          node_ip="10.0.0.5", use_tmpfs=False, relist_period=0.1)
+        kubelet = Kubelet(client, runtime, FakeImageService(), KubeletConfig(),
+                          KubeletSettings(node_name="node1", root_dir=tmp_path / "kubelet",
+                                          node_ip="10.0.0.5", use_tmpfs=False,
+                                          relist_period=0.1))
         scheduler = Scheduler(api.client())
         await kubelet.start()
         await scheduler.start()

@@ -45,13 +45,14 @@ async def run(probe: dict[str, Any], container: dict[str, Any] | None = None,
 @pytest.fixture
 async def http_server(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
     seen: list[dict[str, str]] = []
+    released = asyncio.Event()  # a slow answer comes only when the test is over
 
     async def handler(request: web.Request) -> web.StreamResponse:
         seen.append(dict(request.headers) | {"path": request.path_qs})
         if request.path == "/ok":
             return web.Response(text="fine")
         if request.path == "/slow":
-            await asyncio.sleep(3)
+            await released.wait()  # no answer in time: the probe times out
             return web.Response(text="late")
         if request.path == "/same":
             raise web.HTTPFound("/ok")
@@ -75,6 +76,7 @@ async def http_server(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     tls_port = tls._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     yield {"port": port, "tls_port": tls_port, "seen": seen}
+    released.set()
     await runner.cleanup()
 
 

@@ -34,6 +34,7 @@ from kubelite.runtime.protocol import (
     Resources,
     SandboxState,
 )
+from kubelite.testing.waiting import eventually
 from kubelite.testing.isolation import free_cidr, interface_name
 
 pytestmark = [
@@ -107,12 +108,12 @@ async def start(
 async def wait_exited(
     rt: ContainerRuntime, cid: str, timeout: float = 10  # noqa: ASYNC109
 ) -> ContainerStatus:
-    deadline = time.monotonic() + timeout
-    while True:
+    async def exited() -> ContainerStatus | None:
         st = await rt.container_status(cid)
-        if st.state == ContainerState.EXITED or time.monotonic() > deadline:
-            return st
-        await asyncio.sleep(0.02)
+        return st if st.state == ContainerState.EXITED else None
+
+    found: ContainerStatus = await eventually(exited, timeout)
+    return found
 
 
 def log_lines(st: ContainerStatus) -> list[tuple[str, str, str]]:
@@ -220,10 +221,10 @@ async def test_stop_term_then_kill(runtime: OciRuntime, busybox_rootfs: Path,
                          "trap 'echo got TERM; exit 7' TERM; echo ready; "
                          "while true; do sleep 0.05; done")
     stubborn = await start(runtime, sid, sc, img, "stubborn", "exec sleep 1000")
-    for _ in range(100):  # the trap must be installed before we signal
-        if read((await runtime.container_status(polite)).log_path):
-            break
-        await asyncio.sleep(0.02)
+    async def trapped() -> str:  # the trap must be installed before we signal
+        return read((await runtime.container_status(polite)).log_path)
+
+    await eventually(trapped)
     t0 = time.monotonic()
     await runtime.stop_container(polite, 10)
     assert time.monotonic() - t0 < 5
@@ -301,10 +302,10 @@ async def test_killall_removes_everything(network: CniNetwork, busybox_rootfs: P
     pid = (await rt.container_status(cid)).pid
     assert pid is not None and exists(f"/proc/{pid}")
     assert await killall(rt.root, network) == 1
-    for _ in range(50):
-        if not exists(f"/proc/{pid}"):
-            break
-        await asyncio.sleep(0.02)
+    async def reaped() -> bool:
+        return not exists(f"/proc/{pid}") or "Z" in read(f"/proc/{pid}/stat")
+
+    await eventually(reaped, 1.0)
     assert not exists(f"/proc/{pid}") or "Z" in read(f"/proc/{pid}/stat")
     assert not exists(netns)
     assert mount_points_under(rt.root) == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from kubelite.client.workqueue import WorkQueue, run_workers
+from kubelite.testing.fake_clock import FakeClock
+from kubelite.testing.waiting import eventually
 
 
 async def test_dedupes_queued_keys() -> None:
@@ -38,7 +40,8 @@ async def test_never_two_workers_on_one_key() -> None:
         if key in active:
             overlaps += 1
         active.add(key)
-        await asyncio.sleep(0.005)
+        for _ in range(5):  # busy for a few loop turns, so adds land while processing
+            await asyncio.sleep(0)
         active.discard(key)
         handled += 1
 
@@ -46,8 +49,12 @@ async def test_never_two_workers_on_one_key() -> None:
     for _ in range(20):
         q.add("same")
         q.add("other")
-        await asyncio.sleep(0.001)
-    await asyncio.sleep(0.05)
+        await asyncio.sleep(0)
+
+    async def drained() -> bool:
+        return q.idle
+
+    await eventually(drained)
     q.shutdown()
     await runner
     assert overlaps == 0
@@ -55,26 +62,49 @@ async def test_never_two_workers_on_one_key() -> None:
 
 
 async def test_rate_limited_backoff_grows_and_forget_resets() -> None:
-    q: WorkQueue[str] = WorkQueue(base_delay=0.01, max_delay=0.04)
-    q.add_rate_limited("k")
-    q.add_rate_limited("k")
+    clock = FakeClock()
+    q: WorkQueue[str] = WorkQueue(base_delay=1.0, max_delay=4.0, clock=clock)
+    q.add_rate_limited("k")  # after 1 s
+    q.add_rate_limited("k")  # after 2 s: the earlier timer wins
     assert q.num_requeues("k") == 2
-    await asyncio.sleep(0.03)
-    assert await asyncio.wait_for(q.get(), 1) == "k"
+    await clock.advance(0.9)
+    assert len(q) == 0
+    await clock.advance(0.1)
+    assert len(q) == 1
+    assert await q.get() == "k"
+    q.done("k")
+    q.add_rate_limited("k")  # the third failure waits 4 s (capped)
+    await clock.advance(3.9)
+    assert len(q) == 0
+    await clock.advance(0.1)
+    assert len(q) == 1
     q.forget("k")
     assert q.num_requeues("k") == 0
 
 
-async def test_add_after_waits() -> None:
-    q: WorkQueue[str] = WorkQueue()
-    q.add_after("k", 0.05)
+async def test_add_after_waits_on_the_queue_clock() -> None:
+    clock = FakeClock()
+    q: WorkQueue[str] = WorkQueue(clock=clock)
+    q.add_after("k", 5)
+    q.add_after("k", 9)  # a later timer does not replace the pending one
+    await clock.advance(4.99)
     assert len(q) == 0
-    await asyncio.sleep(0.08)
+    await clock.advance(0.01)
     assert len(q) == 1
 
 
+async def test_shutdown_cancels_pending_delayed_adds() -> None:
+    clock = FakeClock()
+    q: WorkQueue[str] = WorkQueue(clock=clock)
+    q.add_after("k", 1)
+    q.shutdown()
+    await clock.advance(2)
+    assert len(q) == 0
+
+
 async def test_failing_handler_is_retried() -> None:
-    q: WorkQueue[str] = WorkQueue(base_delay=0.001)
+    clock = FakeClock()
+    q: WorkQueue[str] = WorkQueue(base_delay=1.0, clock=clock)
     calls = 0
 
     async def handle(key: str) -> None:
@@ -85,10 +115,14 @@ async def test_failing_handler_is_retried() -> None:
 
     runner = asyncio.create_task(run_workers(q, handle))
     q.add("k")
-    for _ in range(100):
-        if calls >= 3:
-            break
-        await asyncio.sleep(0.01)
+    await clock.advance(0)
+    assert calls == 1
+    await clock.advance(1)  # first retry after 1 s
+    assert calls == 2
+    await clock.advance(1.9)  # the second after 2 more
+    assert calls == 2
+    await clock.advance(0.1)
+    assert calls == 3
     q.shutdown()
     await runner
-    assert calls == 3
+    assert q.num_requeues("k") == 0  # forgotten once it succeeded

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from kubelite.kubelet import labels as L
-from kubelite.kubelet.actions import PodRuntimeState, compute_pod_actions
+from kubelite.kubelet.kuberuntime.actions import PodActions, PodRuntimeState, compute_pod_actions
 from kubelite.kubelet.podspec import container_hash
 from kubelite.runtime.protocol import (
     ContainerState,
@@ -50,83 +50,79 @@ def ctr(name: str, state: str, code: int | None = None, attempt: int = 0, kind: 
         log_path="", labels={L.CONTAINER_TYPE: kind}, annotations=ann)
 
 
-CASES: list[tuple[str, dict[str, Any], PodRuntimeState, dict[str, Any]]] = [
+def live(**actions: Any) -> PodActions:
+    """The actions for a pod whose ready sandbox ``sb0`` is kept."""
+    return PodActions(sandbox_id="sb0", **actions)
+
+
+CASES: list[tuple[str, dict[str, Any], PodRuntimeState, PodActions]] = [
     ("new pod: sandbox then all containers", pod(containers=(APP, SIDE)), PodRuntimeState(),
-     {"create_sandbox": True, "containers_to_start": ["app", "side"], "kill_pod": False}),
+     PodActions(create_sandbox=True, containers_to_start=["app", "side"])),
     ("new pod with inits: first init only", pod(inits=(INIT1, INIT2)), PodRuntimeState(),
-     {"create_sandbox": True, "init_to_start": "i1", "containers_to_start": []}),
-    ("running: nothing to do", pod(), PodRuntimeState([sb()], [ctr("app", "run")]),
-     {"nothing": True}),
+     PodActions(create_sandbox=True, init_to_start="i1")),
+    ("running: nothing to do", pod(), PodRuntimeState([sb()], [ctr("app", "run")]), live()),
     ("Always: exited 0 restarts", pod("Always"), PodRuntimeState([sb()], [ctr("app", "exit", 0)]),
-     {"containers_to_start": ["app"], "kill_pod": False}),
+     live(containers_to_start=["app"])),
     ("Always: exited 1 restarts", pod("Always"), PodRuntimeState([sb()], [ctr("app", "exit", 1)]),
-     {"containers_to_start": ["app"]}),
+     live(containers_to_start=["app"])),
     ("OnFailure: exited 0 stays, pod killed", pod("OnFailure"),
-     PodRuntimeState([sb()], [ctr("app", "exit", 0)]),
-     {"containers_to_start": [], "kill_pod": True}),
+     PodRuntimeState([sb()], [ctr("app", "exit", 0)]), live(kill_pod=True)),
     ("OnFailure: exited 1 restarts", pod("OnFailure"),
-     PodRuntimeState([sb()], [ctr("app", "exit", 1)]), {"containers_to_start": ["app"]}),
+     PodRuntimeState([sb()], [ctr("app", "exit", 1)]), live(containers_to_start=["app"])),
     ("Never: exited 1 stays, pod killed", pod("Never"),
-     PodRuntimeState([sb()], [ctr("app", "exit", 1)]),
-     {"containers_to_start": [], "kill_pod": True}),
+     PodRuntimeState([sb()], [ctr("app", "exit", 1)]), live(kill_pod=True)),
     ("Never: one of two still running keeps pod", pod("Never", (APP, SIDE)),
-     PodRuntimeState([sb()], [ctr("app", "exit", 1), ctr("side", "run")]),
-     {"containers_to_start": [], "kill_pod": False}),
+     PodRuntimeState([sb()], [ctr("app", "exit", 1), ctr("side", "run")]), live()),
     ("missing container in live sandbox starts", pod(containers=(APP, SIDE)),
-     PodRuntimeState([sb()], [ctr("app", "run")]), {"containers_to_start": ["side"]}),
+     PodRuntimeState([sb()], [ctr("app", "run")]), live(containers_to_start=["side"])),
     ("init running: wait", pod(inits=(INIT1, INIT2)),
-     PodRuntimeState([sb()], [ctr("i1", "run", kind="init")]),
-     {"nothing": True}),
+     PodRuntimeState([sb()], [ctr("i1", "run", kind="init")]), live()),
     ("init 1 done: start init 2", pod(inits=(INIT1, INIT2)),
-     PodRuntimeState([sb()], [ctr("i1", "exit", 0, kind="init")]), {"init_to_start": "i2"}),
+     PodRuntimeState([sb()], [ctr("i1", "exit", 0, kind="init")]), live(init_to_start="i2")),
     ("inits done: start apps", pod(inits=(INIT1, INIT2)),
      PodRuntimeState([sb()], [ctr("i1", "exit", 0, kind="init"),
                               ctr("i2", "exit", 0, kind="init")]),
-     {"init_to_start": None, "containers_to_start": ["app"]}),
+     live(containers_to_start=["app"])),
     ("init failed, Always: restart it", pod("Always", inits=(INIT1,)),
-     PodRuntimeState([sb()], [ctr("i1", "exit", 1, kind="init")]),
-     {"init_to_start": "i1", "init_failed": False}),
+     PodRuntimeState([sb()], [ctr("i1", "exit", 1, kind="init")]), live(init_to_start="i1")),
     ("init failed, Never: pod fails", pod("Never", inits=(INIT1,)),
      PodRuntimeState([sb()], [ctr("i1", "exit", 1, kind="init")]),
-     {"init_failed": True, "kill_pod": True, "init_to_start": None}),
+     live(init_failed=True, kill_pod=True)),
     ("newest attempt decides", pod("Always"),
      PodRuntimeState([sb()], [ctr("app", "exit", 1, attempt=0), ctr("app", "run", attempt=1)]),
-     {"nothing": True}),
+     live()),
     ("sandbox died, Always: recreate with next attempt", pod("Always"),
      PodRuntimeState([sb(SandboxState.NOTREADY)], [ctr("app", "exit", 137)]),
-     {"create_sandbox": True, "kill_pod": True, "sandbox_attempt": 1,
-      "containers_to_start": ["app"]}),
+     PodActions(create_sandbox=True, kill_pod=True, sandbox_attempt=1,
+                containers_to_start=["app"])),
     ("sandbox gone after Never pod ran: stay down", pod("Never"),
      PodRuntimeState([sb(SandboxState.NOTREADY)], [ctr("app", "exit", 0)]),
-     {"create_sandbox": False, "kill_pod": True}),
+     PodActions(kill_pod=True)),
     ("sandbox gone after OnFailure all succeeded: stay down", pod("OnFailure"),
      PodRuntimeState([sb(SandboxState.NOTREADY)], [ctr("app", "exit", 0)]),
-     {"create_sandbox": False}),
+     PodActions(kill_pod=True)),
     ("sandbox gone, OnFailure with a failure: recreate", pod("OnFailure"),
      PodRuntimeState([sb(SandboxState.NOTREADY)], [ctr("app", "exit", 2)]),
-     {"create_sandbox": True, "containers_to_start": ["app"]}),
+     PodActions(create_sandbox=True, kill_pod=True, sandbox_attempt=1,
+                containers_to_start=["app"])),
     ("created but never started: replace", pod(),
      PodRuntimeState([sb()], [ctr("app", "created")]),
-     {"containers_to_kill": {"app-app-0": "Container app is in an unknown state"},
-      "containers_to_start": ["app"]}),
+     live(containers_to_kill={"app-app-0": "Container app is in an unknown state"},
+          containers_to_start=["app"])),
 ]
 
 
 @pytest.mark.parametrize(("name", "spec", "state", "want"), CASES, ids=[c[0] for c in CASES])
 def test_compute_pod_actions(name: str, spec: dict[str, Any], state: PodRuntimeState,
-                             want: dict[str, Any]) -> None:
-    actions = compute_pod_actions(spec, state)
-    for field, value in want.items():
-        assert getattr(actions, field) == value, (name, field, actions)
+                             want: PodActions) -> None:
+    assert compute_pod_actions(spec, state) == want
 
 
 def test_changed_spec_restarts_running_container() -> None:
     old = {"name": "app", "image": "busybox:1"}
     new = {"name": "app", "image": "busybox:2"}
     state = PodRuntimeState([sb()], [ctr("app", "run", spec=old)])
-    actions = compute_pod_actions(pod(containers=(new,)), state)
-    assert actions.containers_to_kill == {
-        "app-app-0": "Container app definition changed, will be restarted"}
-    assert actions.containers_to_start == ["app"]
-    same = compute_pod_actions(pod(containers=(old,)), state)
-    assert same.nothing
+    assert compute_pod_actions(pod(containers=(new,)), state) == live(
+        containers_to_kill={"app-app-0": "Container app definition changed, will be restarted"},
+        containers_to_start=["app"])
+    assert compute_pod_actions(pod(containers=(old,)), state) == live()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from kubelite.kubelet import crilog
+from kubelite.testing.waiting import eventually
 
 LINES = (
     "2024-01-01T00:00:00.000000000+00:00 stdout F one\n"
@@ -59,14 +61,19 @@ async def test_follow_reopens_after_rotation_and_ends_when_stopped(tmp_path: Pat
                                             still_running):
             out.append(chunk)
 
+    def read_so_far(text: bytes) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            return b"".join(out).endswith(text)
+        return check
+
     task = asyncio.create_task(follow())
-    await asyncio.sleep(0.3)
+    await eventually(read_so_far(b"before\n"))
     with log.open("a") as f:
         f.write("2024-01-01T00:00:01.000000000+00:00 stdout F appended\n")
-    await asyncio.sleep(0.3)
+    await eventually(read_so_far(b"appended\n"))
     os.rename(log, tmp_path / "0.log.1")  # rotation: a new file under the same name
     log.write_text("2024-01-01T00:00:02.000000000+00:00 stdout F rotated\n")
-    await asyncio.sleep(0.3)
+    await eventually(read_so_far(b"rotated\n"))
     running = False
     await asyncio.wait_for(task, 5)
     assert b"".join(out) == b"before\nappended\nrotated\n"

@@ -12,13 +12,13 @@ import yaml
 from kubelite.kubelet.backoff import Backoff
 from kubelite.kubelet.config import ConfigError, load_or_create
 from kubelite.kubelet.envvars import ContainerConfigError, container_env, expand
+from kubelite.kubelet.kuberuntime.runtime_config import resources, sandbox_config, security
 from kubelite.kubelet.podspec import pull_policy
-from kubelite.kubelet.runtime_config import resources, sandbox_config, security
 from kubelite.kubelet.static_pods import mirror_pod, read_manifests
 from kubelite.testing.fake_clock import FakeClock
 
 
-def test_backoff_doubles_caps_and_resets_after_ten_minutes() -> None:
+async def test_backoff_doubles_caps_and_resets_after_ten_minutes() -> None:
     clock = FakeClock()
     b = Backoff(clock=clock)
     finished = clock()
@@ -26,11 +26,11 @@ def test_backoff_doubles_caps_and_resets_after_ten_minutes() -> None:
     delays = [b.next("k") for _ in range(7)]
     assert delays == [10, 20, 40, 80, 160, 300, 300]
     assert b.in_backoff_since("k", clock())
-    clock.advance(299)
+    await clock.advance(299)
     assert b.in_backoff_since("k", finished)
-    clock.advance(2)
+    await clock.advance(2)
     assert not b.in_backoff_since("k", finished)
-    clock.advance(600)  # left alone for 10 minutes: starts over
+    await clock.advance(600)  # left alone for 10 minutes: starts over
     assert b.next("k") == 10
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from test_compute_pod_actions import APP, INIT1, INIT2, ctr, pod, sb
 
-from kubelite.kubelet.actions import PodRuntimeState
+from kubelite.kubelet.kuberuntime.actions import PodRuntimeState
 from kubelite.kubelet.status import StatusInputs, generate_pod_status
 from kubelite.runtime.protocol import SandboxState
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from kubelite.kubelet import labels as L
-from kubelite.kubelet.actions import PodRuntimeState, compute_pod_actions
+from kubelite.kubelet.kuberuntime.actions import PodActions, PodRuntimeState, compute_pod_actions
 from kubelite.kubelet.prober.spec import ProbeType, container_probes, parse_probe
 from kubelite.kubelet.prober.state import ContainerView, ProbeState, Result
 from kubelite.kubelet.status import StatusInputs, generate_pod_status
@@ -149,12 +149,11 @@ def _state(running: bool = True) -> PodRuntimeState:
 ])
 def test_probe_failure_kills(policy: str, probe: str, grace: int | None, message: str,
                              restart: bool) -> None:
-    a = compute_pod_actions(_pod(policy), _state(), {"c1": (probe, grace)})
-    assert a.containers_to_kill == {"c1": message}
-    assert a.containers_to_start == (["app"] if restart else [])
-    assert a.kill_grace == ({"c1": grace} if grace is not None else {})
-    assert a.kill_pod is (not restart)
-    assert compute_pod_actions(_pod(policy), _state()).nothing
+    assert compute_pod_actions(_pod(policy), _state(), {"c1": (probe, grace)}) == PodActions(
+        sandbox_id="sb", containers_to_kill={"c1": message},
+        containers_to_start=["app"] if restart else [],
+        kill_grace={"c1": grace} if grace is not None else {}, kill_pod=not restart)
+    assert compute_pod_actions(_pod(policy), _state()) == PodActions(sandbox_id="sb")
 
 
 def _conds(status: dict[str, Any]) -> dict[str, tuple[str, str, str]]:

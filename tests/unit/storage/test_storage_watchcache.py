@@ -9,6 +9,7 @@ import pytest
 from kubelite.storage.interface import Compacted, Event, Watch
 from kubelite.storage.watchcache import WatchCache
 from kubelite.testing.memory_store import MemoryStore
+from kubelite.testing.waiting import eventually
 
 
 async def take(w: Watch, n: int) -> list[Event]:
@@ -68,10 +69,10 @@ async def test_cache_relists_when_its_source_watch_ends() -> None:
             await inner.create(key(i), pod(i))
         events = [ev async for ev in w]  # the cache ends its watches when it re-lists
         assert [e.revision for e in events] == [1, 2, 3]
-        for _ in range(100):
-            if cache.revision == 10:
-                break
-            await asyncio.sleep(0.01)
+        async def relisted() -> bool:
+            return cache.revision == 10
+
+        await eventually(relisted, 1.0)
         listed = await cache.list("/registry/core/pods/default/")
         assert len(listed.items) == 10 and listed.revision == 10
         # history before the re-list comes from the store, as long as it holds it

@@ -16,14 +16,14 @@ Contract:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from kubelite.api.meta_time import Clock, utcnow
-from kubelite.kubelet.actions import PodRuntimeState
+from kubelite.aio import tasks as aiotasks
+from kubelite.aio.clock import REAL, Clock, wait_event
+from kubelite.kubelet.kuberuntime.actions import PodRuntimeState
 from kubelite.kubelet.podspec import JSON, app_containers, meta, restart_policy
 from kubelite.kubelet.prober.handlers import Outcome, Target, run_handler
 from kubelite.kubelet.prober.spec import ProbeSpec, ProbeType, container_probes
@@ -67,31 +67,24 @@ class _Worker:
         self.probes = 0
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
         m = self.manager
+        clock = m.clock
         period = float(self.spec.period)
-        if m.jitter and loop.time() - m.started_at < period:
-            await asyncio.sleep(random.random() * period)
-        next_at = loop.time()
+        if m.jitter and clock.monotonic() - m.started_at < period:
+            await clock.sleep(random.random() * period)
+        next_at = clock.monotonic()
         while True:
             scheduled = next_at
             if m.on_tick is not None:
-                m.on_tick(loop.time() - scheduled)
+                m.on_tick(clock.monotonic() - scheduled)
             if not await self.tick():
                 return
             next_at = scheduled + period
-            now = loop.time()
+            now = clock.monotonic()
             if next_at <= now:  # missed ticks are dropped, as a Go ticker does
                 next_at += (int((now - next_at) / period) + 1) * period
-            while True:  # manual triggers probe at once and keep the schedule
-                remaining = next_at - loop.time()
-                if remaining <= 0:
-                    break
-                try:
-                    async with asyncio.timeout(remaining):
-                        await self.trigger.wait()
-                except TimeoutError:
-                    break
+            # manual triggers probe at once and keep the schedule
+            while await wait_event(clock, self.trigger, next_at - clock.monotonic()):
                 self.trigger.clear()
                 if not await self.tick():
                     return
@@ -145,7 +138,7 @@ class _Worker:
 
 class ProbeManager:
     def __init__(self, runtime: ContainerRuntime, *, events: EventSink,
-                 on_change: Callable[[str], None], clock: Clock = utcnow,
+                 on_change: Callable[[str], None], clock: Clock = REAL,
                  jitter: bool = True,
                  on_tick: Callable[[float], None] | None = None) -> None:
         self.runtime = runtime
@@ -159,7 +152,7 @@ class ProbeManager:
         self.started_at = 0.0
 
     def start(self) -> None:
-        self.started_at = asyncio.get_running_loop().time()
+        self.started_at = self.clock.monotonic()
 
     # -- pod worker side -----------------------------------------------------------------
 
@@ -175,7 +168,7 @@ class ProbeManager:
             for c, s in specs:
                 w = _Worker(self, uid, c, s)
                 entry.workers[(w.name, s.type)] = w
-                w.task = asyncio.create_task(w.run(), name=f"probe-{uid[:8]}-{w.name}-{s.type}")
+                w.task = aiotasks.guarded(w.run(), f"probe-{uid[:8]}-{w.name}-{s.type}")
         entry.pod = pod
         sb = state.latest_sandbox()
         if sb is not None:
@@ -193,11 +186,7 @@ class ProbeManager:
         if entry is None:
             return
         tasks = [w.task for w in entry.workers.values() if w.task is not None]
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        await aiotasks.stop(tasks)
         for c in entry.containers.values():
             self._drop(c.id)
 

@@ -29,7 +29,6 @@ from kubelite.runtime.protocol import (
     PodNetwork,
     PodSandboxConfig,
     PodSandboxStatus,
-    RuntimeServiceError,
     SandboxNotFound,
     SandboxState,
     StreamSession,
@@ -212,15 +211,16 @@ class FakeRuntime:
         self.sandboxes: dict[str, FakeSandbox] = {}
         self.containers: dict[str, FakeContainer] = {}
         self.calls: list[tuple[str, str]] = []
-        self.failures: dict[str, RuntimeServiceError] = {}
+        self.failures: dict[str, Exception] = {}
         self._ids = itertools.count(1)
         self._ip_prefix = ip_prefix
         self._pids = itertools.count(1000)
 
     # -------------------------------------------------------------- test controls
 
-    def fail(self, method: str, error: RuntimeServiceError) -> None:
-        """Make the next call of ``method`` raise ``error``."""
+    def fail(self, method: str, error: Exception) -> None:
+        """Make the next call of ``method`` raise ``error`` (a RuntimeServiceError, or an
+        OSError as a runtime whose state files vanish raises)."""
         self.failures[method] = error
 
     def exit_container(

@@ -370,6 +370,12 @@ class OciRuntime:
     async def list_pod_sandboxes(
         self, *, state: SandboxState | None = None, labels: Mapping[str, str] | None = None
     ) -> list[PodSandboxStatus]:
+        # state files are read off the event loop (a relist reads one per sandbox)
+        return await asyncio.to_thread(self._list_sandboxes, state, labels)
+
+    def _list_sandboxes(
+        self, state: SandboxState | None, labels: Mapping[str, str] | None
+    ) -> list[PodSandboxStatus]:
         out: list[PodSandboxStatus] = []
         for sid in sorted(os.listdir(self._sandboxes)):
             rec = load(os.path.join(self._sdir(sid), "sandbox.json"), SandboxRecord)
@@ -588,6 +594,14 @@ class OciRuntime:
         state: ContainerState | None = None,
         labels: Mapping[str, str] | None = None,
     ) -> list[ContainerStatus]:
+        # state and exit files are read off the event loop (a relist reads several per
+        # container); a record saved here and on the loop at once is safe (state.write_json)
+        return await asyncio.to_thread(self._list_containers, sandbox_id, state, labels)
+
+    def _list_containers(
+        self, sandbox_id: str | None, state: ContainerState | None,
+        labels: Mapping[str, str] | None,
+    ) -> list[ContainerStatus]:
         out: list[ContainerStatus] = []
         for cid in sorted(os.listdir(self._containers)):
             rec = load(os.path.join(self._cdir(cid), "container.json"), ContainerRecord)
@@ -595,7 +609,10 @@ class OciRuntime:
                 continue
             if not _matches(rec.labels, labels):
                 continue
-            st = self._status(rec, self._refresh(rec))
+            try:
+                st = self._status(rec, self._refresh(rec))
+            except FileNotFoundError:  # removed while it was looked at
+                continue
             if state is None or st.state == state:
                 out.append(st)
         return sorted(out, key=lambda s: s.created_at)

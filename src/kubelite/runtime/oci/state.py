@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -75,7 +76,7 @@ class ContainerRecord:
 
 
 def write_json(path: str, doc: Any) -> None:
-    tmp = f"{path}.tmp"
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"  # one per writing thread
     with open(tmp, "w") as f:
         json.dump(doc, f)
     os.replace(tmp, path)

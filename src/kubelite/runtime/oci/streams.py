@@ -13,6 +13,7 @@ import struct
 import termios
 from collections.abc import Awaitable, Callable
 
+from kubelite.aio import tasks as aiotasks
 from kubelite.runtime.protocol import ByteReader, ByteWriter, ExecError
 
 STDOUT_PIPE = 2  # conmon's attach socket: the first byte of each message names the stream
@@ -213,7 +214,7 @@ class AttachSession:
         self.stdout: ByteReader | None = out
         self.stderr: ByteReader | None = None if tty else err
         self.stdin: ByteWriter | None = _SocketWriter(sock) if stdin else None
-        self._task = asyncio.get_running_loop().create_task(self._pump(out, err))
+        self._task = aiotasks.guarded(self._pump(out, err), "attach-pump")
 
     async def _pump(self, out: QueueReader, err: QueueReader) -> None:
         loop = asyncio.get_running_loop()
@@ -236,9 +237,7 @@ class AttachSession:
         return await self._wait_exit()
 
     async def close(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await aiotasks.stop([self._task])
         self._sock.close()
 
 

@@ -20,11 +20,12 @@ import aiohttp
 
 from kubelite.api.meta_time import Clock, utcnow
 from kubelite.kubelet import labels as L
-from kubelite.kubelet.actions import PodRuntimeState, ProbeFailures, compute_pod_actions
 from kubelite.kubelet.backoff import Backoff
 from kubelite.kubelet.config import KubeletConfig
 from kubelite.kubelet.envvars import ContainerConfigError, ObjectGetter, container_env, expand
 from kubelite.kubelet.image_puller import ImagePuller, ImagePullError
+from kubelite.kubelet.kuberuntime.actions import PodRuntimeState, ProbeFailures, compute_pod_actions
+from kubelite.kubelet.kuberuntime.runtime_config import container_config, sandbox_config
 from kubelite.kubelet.podspec import (
     JSON,
     app_containers,
@@ -33,7 +34,6 @@ from kubelite.kubelet.podspec import (
     init_containers,
     meta,
 )
-from kubelite.kubelet.runtime_config import container_config, sandbox_config
 from kubelite.kubelet.volumes import VolumeError, VolumeManager
 from kubelite.runtime.protocol import (
     ContainerRuntime,
@@ -200,19 +200,15 @@ class PodSyncer:
         term_log = await asyncio.to_thread(self._termination_file, pod, name, kind, attempt)
         cfg = container_config(pod, c, kind, attempt, image, env, command, args, volume_paths,
                                term_log)
+        step = "CreateContainerError"
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, sb_config)
-        except RuntimeServiceError as exc:
-            record("Warning", "Failed", f"Error: {exc}")
-            result.waiting[name] = ("CreateContainerError", str(exc))
-            result.retry(2.0)
-            return
-        record("Normal", "Created", f"Created container: {name}")
-        try:
+            record("Normal", "Created", f"Created container: {name}")
+            step = "RunContainerError"
             await self.runtime.start_container(cid)
         except RuntimeServiceError as exc:
             record("Warning", "Failed", f"Error: {exc}")
-            result.waiting[name] = ("RunContainerError", str(exc))
+            result.waiting[name] = (step, str(exc))
             result.retry(2.0)
             return
         record("Normal", "Started", f"Started container {name}")

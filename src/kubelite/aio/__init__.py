@@ -1,0 +1,1 @@
+"""Asyncio plumbing every layer shares: supervised tasks and the clock seam."""
