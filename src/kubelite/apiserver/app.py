@@ -23,11 +23,14 @@ from kubelite.apiserver import codec, node_certs, openapi_handlers
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
+from kubelite.apiserver.health import HealthChecks
+from kubelite.apiserver.metrics import APIServerMetrics
 from kubelite.apiserver.namespaces import NamespaceFinalizer
 from kubelite.apiserver.pki import PKI
 from kubelite.apiserver.proxy import KubeletClient, KubeletProxy
 from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.rest import ResourceHandlers
+from kubelite.storage.instrumented import InstrumentedStore
 from kubelite.storage.interface import Store
 
 log = logging.getLogger(__name__)
@@ -67,10 +70,16 @@ class APIServer:
         *,
         clock: Clock = utcnow,
         protobuf: codec.ProtobufSchemas | None = None,
+        metrics: APIServerMetrics | None = None,
     ) -> None:
         """``protobuf`` reads Kubernetes protobuf bodies; by default its schemas come from
-        the kubectl on PATH, uncached."""
-        self.store = store
+        the kubectl on PATH, uncached. ``metrics``: this server's series (its own registry
+        by default), served at ``/metrics``."""
+        self.metrics = metrics if metrics is not None else APIServerMetrics()
+        self.raw_store = store
+        self.store: Store = InstrumentedStore(store, self.metrics.registry,
+                                              self.metrics.storage_type)
+        store = self.store
         self.serving = serving
         self.clock = clock
         self.registry = Registry(store, clock)
@@ -84,7 +93,10 @@ class APIServer:
             self.registry, KubeletClient.from_pki(serving.pki) if serving.pki else KubeletClient()
         )
         self.kubelet_proxy.install(self.handlers)
+        self.handlers.watch_counter = self.metrics.watch_counter
         self.ready = False
+        self._started = False
+        self.health = HealthChecks(lambda: self._started, self.stopping.is_set)
         self.namespace_finalizer = NamespaceFinalizer(self.registry)
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
@@ -94,14 +106,15 @@ class APIServer:
 
     def _build_app(self) -> web.Application:
         app = web.Application(
-            middlewares=[self._errors_middleware, self._auth_middleware],
+            middlewares=[self.metrics.middleware, self._errors_middleware,
+                         self._auth_middleware],
             client_max_size=codec.MAX_BODY + 1,
         )
         r = app.router
-        for path in ("/healthz", "/livez", "/readyz"):
-            r.add_get(path, self._health)
-            r.add_get(path + "/{check:.*}", self._health)
+        self.health.add_routes(app)
         r.add_get("/version", self.discovery.version)
+        r.add_get("/version/", self.discovery.version)  # kube-apiserver serves both
+        r.add_get("/metrics", self._metrics)
         r.add_get("/api", self.discovery.api)
         r.add_get("/api/", self.discovery.api)
         r.add_get("/apis", self.discovery.apis)
@@ -146,15 +159,8 @@ class APIServer:
             request[keys.USER] = self.authenticator.authenticate(request)
         return await handler(request)
 
-    async def _health(self, request: web.Request) -> web.Response:
-        ok = self.ready or request.path.startswith("/livez") or request.path == "/healthz"
-        if "verbose" in request.query:
-            lines = ["[+]ping ok", "[+]log ok", f"[{'+' if self.ready else '-'}]etcd ok"
-                     if self.ready else "[-]etcd failed: not ready"]
-            lines.append(f"{request.path.strip('/').split('/')[0]} check "
-                         f"{'passed' if ok else 'failed'}")
-            return web.Response(text="\n".join(lines) + "\n", status=200 if ok else 500)
-        return web.Response(text="ok" if ok else "not ready", status=200 if ok else 500)
+    async def _metrics(self, request: web.Request) -> web.Response:
+        return await self.metrics.handle_metrics(request, self.raw_store)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -192,6 +198,7 @@ class APIServer:
             assert server is not None
             sockets = getattr(server, "sockets", None) or []
             self.port = sockets[0].getsockname()[1]
+        self._started = True
         self.ready = True
 
     async def stop(self) -> None:

@@ -106,6 +106,8 @@ class ResourceHandlers:
         self.stopping = stopping
         # pods/log, exec, attach, portforward, proxy: installed by the kubelet proxy layer
         self.subresource_handlers: dict[tuple[str, str], SubresourceHandler] = {}
+        # the API server's metrics: what a watch of a resource calls for each event sent
+        self.watch_counter: Callable[[scheme.Resource], Callable[[], None]] | None = None
 
     # -- dispatch ------------------------------------------------------------------------
 
@@ -285,6 +287,8 @@ class ResourceHandlers:
             self.registry.store, res, res.prefix(namespace), match,
             table=table_fn, bookmarks=_flag(request.query, "allowWatchBookmarks"),
             timeout=timeout, stopping=self.stopping, transform=request.get(keys.FROM_STORAGE),
+            on_event=self.watch_counter(request.get(keys.ADDRESSED) or res)
+            if self.watch_counter else None,
         )
         return await stream.run(request, request.query.get("resourceVersion"))
 

@@ -22,8 +22,10 @@ from kubelite.apiserver.app import APIServer, ServingConfig, write_kubeconfig
 from kubelite.apiserver.auth import TokenFile
 from kubelite.apiserver.codec import ProtobufSchemas
 from kubelite.apiserver.discovery import VERSION
+from kubelite.apiserver.metrics import APIServerMetrics
 from kubelite.apiserver.pki import ensure_pki, new_token
 from kubelite.cli.agent import Agent, add_kubelet_flags, start_agent
+from kubelite.client import metrics as client_metrics
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.manager import ControllerManager
@@ -99,8 +101,12 @@ async def serve(args: argparse.Namespace) -> int:
     # kubectl's typed clients send protobuf: its schemas come from the kubectl binaries,
     # cached under the data dir (never in the repository)
     protobuf = ProtobufSchemas(KubectlDescriptors(server_dir / "proto-descriptors.bin").load)
+    # one registry for the control plane: the API server's /metrics shows the
+    # scheduler's and the controllers' series too (they share this process)
+    metrics = APIServerMetrics()
     api = APIServer(store, tokens, ServingConfig(args.bind_address, args.https_listen_port, pki),
-                    protobuf=protobuf)
+                    protobuf=protobuf, metrics=metrics)
+    control_plane = client_metrics.for_registry(metrics.registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -121,14 +127,16 @@ async def serve(args: argparse.Namespace) -> int:
         config = token_config(api.url(), node_token, str(pki.ca_cert))
         client = ApiClient(config, user_agent=f"kubelet/{VERSION['gitVersion']}")
         scheduler_client = ApiClient(config,
-                                     user_agent=f"kube-scheduler/{VERSION['gitVersion']}")
+                                     user_agent=f"kube-scheduler/{VERSION['gitVersion']}",
+                                     metrics=control_plane)
         controllers_client = ApiClient(
-            config, user_agent=f"kube-controller-manager/{VERSION['gitVersion']}")
+            config, user_agent=f"kube-controller-manager/{VERSION['gitVersion']}",
+            metrics=control_plane)
         if not args.disable_controller_manager:
-            controllers = ControllerManager(controllers_client)
+            controllers = ControllerManager(controllers_client, metrics=control_plane)
             await controllers.start()
         if not args.disable_scheduler:
-            scheduler = Scheduler(scheduler_client)
+            scheduler = Scheduler(scheduler_client, registry=metrics.registry)
             await scheduler.start()
         if not args.disable_agent:
             agent = await start_agent(args, client, server_node=True)

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
+
+from prometheus_client import CollectorRegistry
 
 from kubelite.api.errors import StatusError
 from kubelite.api.meta_time import rfc3339, utcnow
@@ -23,6 +26,7 @@ from kubelite.client.resources import NODES, PODS
 from kubelite.client.rest import ApiClient
 from kubelite.client.workqueue import WorkQueue, run_workers
 from kubelite.scheduler.filters import failure_message, node_reasons, pod_requests
+from kubelite.scheduler.metrics import SchedulerMetrics
 
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
@@ -38,7 +42,8 @@ def _pending(pod: JSON) -> bool:
 
 
 class Scheduler:
-    def __init__(self, client: ApiClient) -> None:
+    def __init__(self, client: ApiClient, *, registry: CollectorRegistry | None = None) -> None:
+        """``registry``: where the ``scheduler_*`` series go (none when None)."""
         self.client = client
         self.pods = Informer(client, PODS)
         self.nodes = Informer(client, NODES)
@@ -47,6 +52,10 @@ class Scheduler:
         self._unschedulable: dict[str, str] = {}  # pod key -> last message
         self._assumed: dict[str, str] = {}  # pod key -> node, until the informer sees it
         self._task: asyncio.Task[None] | None = None
+        self.metrics: SchedulerMetrics | None = None
+        if registry is not None:
+            self.metrics = SchedulerMetrics(registry, NAME)
+            self.metrics.watch_queues(self.queue.__len__, self._unschedulable.__len__)
 
     async def start(self) -> None:
         self.pods.add_handlers(on_add=self._pod_event, on_update=lambda o, n: self._pod_event(n),
@@ -93,9 +102,21 @@ class Scheduler:
             self.queue.add(key)
 
     async def _schedule(self, key: str) -> None:
+        started = time.monotonic()
+        try:
+            result = await self._attempt(key)
+        except Exception:
+            if self.metrics is not None:
+                self.metrics.attempt("error", started)
+            raise
+        if result is not None and self.metrics is not None:
+            self.metrics.attempt(result, started)
+
+    async def _attempt(self, key: str) -> str | None:
+        """One scheduling attempt: its result, or None when the pod needs none."""
         pod = self.pods.get(key)
         if pod is None or not _pending(pod) or key in self._assumed:
-            return
+            return None
         nodes = self.nodes.list()
         by_node: dict[str, list[JSON]] = {}
         for p in self.pods.list():
@@ -113,9 +134,10 @@ class Scheduler:
                 fits.append(n)
         if not fits:
             await self._unschedulable_pod(pod, key, len(nodes), reasons)
-            return
+            return "unschedulable"
         best = max(fits, key=lambda n: self._free(n, by_node.get(n["metadata"]["name"], [])))
-        await self._bind(pod, key, best["metadata"]["name"], len(nodes))
+        bound = await self._bind(pod, key, best["metadata"]["name"], len(nodes))
+        return "scheduled" if bound else "error"
 
     @staticmethod
     def _free(node: JSON, pods: list[JSON]) -> tuple[int, int]:
@@ -128,7 +150,8 @@ class Scheduler:
             used["memory"] += req.get("memory", 0)
         return (alloc.get("cpu", 0) - used["cpu"], alloc.get("memory", 0) - used["memory"])
 
-    async def _bind(self, pod: JSON, key: str, node: str, n_nodes: int) -> None:
+    async def _bind(self, pod: JSON, key: str, node: str, n_nodes: int) -> bool:
+        """Bind; False when the pod went away or was bound meanwhile."""
         meta = pod["metadata"]
         ns, name = meta.get("namespace", "default"), meta["name"]
         body = {"apiVersion": "v1", "kind": "Binding",
@@ -138,12 +161,13 @@ class Scheduler:
             await self.client.create_subresource(PODS, name, "binding", body, ns)
         except StatusError as exc:
             if exc.code in (404, 409):
-                return
+                return False
             raise
         self._assumed[key] = node
         self._unschedulable.pop(key, None)
         self.recorder.event({"apiVersion": "v1", "kind": "Pod", "metadata": meta}, "Normal",
                             "Scheduled", f"Successfully assigned {ns}/{name} to {node}")
+        return True
 
     async def _unschedulable_pod(self, pod: JSON, key: str, n_nodes: int,
                                  reasons: dict[str, list[str]]) -> None:
