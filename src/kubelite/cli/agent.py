@@ -24,12 +24,14 @@ from pathlib import Path
 
 from kubelite.apiserver import join_token
 from kubelite.apiserver.node_certs import CACERTS_PATH, SERVING_KUBELET_PATH
+from kubelite.client import metrics as client_metrics
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
 from kubelite.images.service import ImageService, import_folder
 from kubelite.kubelet.config import DEFAULT_CONFIG_PATH, load_or_create
 from kubelite.kubelet.image_gc import ImageGC, ImageGCPolicy
 from kubelite.kubelet.kubelet import Kubelet
+from kubelite.kubelet.metrics import KubeletMetrics
 from kubelite.kubelet.node_status import host_ip
 from kubelite.kubelet.server import FinderLookup, KubeletServer, KubeletServerConfig
 from kubelite.network.cni import BridgeNetworkConfig, CniNetwork
@@ -137,8 +139,12 @@ async def start_agent(args: argparse.Namespace, client: ApiClient, *,
     if not config.pod_logs_dir:
         kubelet.logs_root = str(agent_dir / "pod-logs")
         kubelet.syncer.logs_root = kubelet.logs_root
+    # the node's own registry: kubelet_*, prober_*, cAdvisor's and its client's series
+    metrics = KubeletMetrics(runtime, cgroup_root(data_dir))
+    client.metrics = client_metrics.for_registry(metrics.registry)
+    metrics.observe(kubelet.prober, kubelet.status_manager)
     server = await start_kubelet_server(client, kubelet, agent_dir / "tls", node_name,
-                                        args.node_ip or host_ip(), config.port)
+                                        args.node_ip or host_ip(), config.port, metrics)
     kubelet.node.kubelet_port = server.port
     await kubelet.start()
     print(f"kubelite: kubelet for node {node_name} started (pods {pod_cidr}, "
@@ -160,7 +166,8 @@ def _write_private_files(folder: Path, files: dict[str, str]) -> None:
 
 
 async def start_kubelet_server(client: ApiClient, kubelet: Kubelet, tls_dir: Path,
-                               node_name: str, node_ip: str, port: int) -> KubeletServer:
+                               node_name: str, node_ip: str, port: int,
+                               metrics: KubeletMetrics | None = None) -> KubeletServer:
     """The kubelet's HTTPS server (logs, exec, attach, port-forward), with a serving
     certificate the API server signs for this node; only clients with a certificate from
     the cluster CA (the API server) get in."""
@@ -170,7 +177,7 @@ async def start_kubelet_server(client: ApiClient, kubelet: Kubelet, tls_dir: Pat
     await asyncio.to_thread(_write_private_files, tls_dir, files)
     server = KubeletServer(FinderLookup(kubelet), KubeletServerConfig(
         port=port, cert_file=tls_dir / "kubelet.crt", key_file=tls_dir / "kubelet.key",
-        client_ca_file=tls_dir / "ca.crt"))
+        client_ca_file=tls_dir / "ca.crt"), metrics=metrics)
     await server.start()
     return server
 
