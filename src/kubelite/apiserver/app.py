@@ -19,13 +19,14 @@ from aiohttp import web
 from kubelite.api import errors, openapi, scheme
 from kubelite.api.meta_time import Clock, utcnow
 from kubelite.api.protodesc import KubectlDescriptors
-from kubelite.apiserver import codec, node_certs, openapi_handlers
+from kubelite.apiserver import codec, httplog, node_certs, openapi_handlers
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
 from kubelite.apiserver.health import HealthChecks
 from kubelite.apiserver.metrics import APIServerMetrics
 from kubelite.apiserver.namespaces import NamespaceFinalizer
+from kubelite.apiserver.node_proxy import NodeProxy
 from kubelite.apiserver.pki import PKI
 from kubelite.apiserver.proxy import KubeletClient, KubeletProxy
 from kubelite.apiserver.registry import Registry
@@ -89,10 +90,11 @@ class APIServer:
         self.protobuf = protobuf or codec.ProtobufSchemas(KubectlDescriptors().load)
         self.handlers = ResourceHandlers(self.registry, self.discovery, clock, self.stopping,
                                          self.protobuf)
-        self.kubelet_proxy = KubeletProxy(
-            self.registry, KubeletClient.from_pki(serving.pki) if serving.pki else KubeletClient()
-        )
+        kubelet_client = KubeletClient.from_pki(serving.pki) if serving.pki else KubeletClient()
+        self.kubelet_proxy = KubeletProxy(self.registry, kubelet_client)
         self.kubelet_proxy.install(self.handlers)
+        self.node_proxy = NodeProxy(self.registry, kubelet_client)
+        self.node_proxy.install(self.handlers)
         self.handlers.watch_counter = self.metrics.watch_counter
         self.ready = False
         self._started = False
@@ -105,8 +107,9 @@ class APIServer:
     # -- application ---------------------------------------------------------------------
 
     def _build_app(self) -> web.Application:
+        logged = [httplog.middleware] if httplog.enabled() else []
         app = web.Application(
-            middlewares=[self.metrics.middleware, self._errors_middleware,
+            middlewares=[*logged, self.metrics.middleware, self._errors_middleware,
                          self._auth_middleware],
             client_max_size=codec.MAX_BODY + 1,
         )
@@ -209,6 +212,7 @@ class APIServer:
             await self._runner.cleanup()
             self._runner = None
         await self.kubelet_proxy.close()
+        await self.node_proxy.close()
 
     def url(self) -> str:
         host = self.serving.bind_address

@@ -18,10 +18,10 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubelite import logs
 from kubelite.apiserver import join_token
 from kubelite.apiserver.node_certs import CACERTS_PATH, SERVING_KUBELET_PATH
 from kubelite.client import metrics as client_metrics
@@ -193,7 +193,7 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "token's CA hash)")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                    help="folder holding all state (default %(default)s)")
-    p.add_argument("--debug", action="store_true", help="log at debug level")
+    logs.add_flags(p)
     add_kubelet_flags(p)
     p.set_defaults(func=run)
 
@@ -241,7 +241,5 @@ async def serve(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logs.setup(logs.verbosity_of(args))
     return asyncio.run(serve(args))

@@ -13,9 +13,9 @@ import gc
 import logging
 import os
 import signal
-import sys
 from pathlib import Path
 
+from kubelite import logs
 from kubelite.api.protodesc import KubectlDescriptors
 from kubelite.apiserver import join_token
 from kubelite.apiserver.app import APIServer, ServingConfig, write_kubeconfig
@@ -58,7 +58,7 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "garbage collector)")
     p.add_argument("--disable-agent", action="store_true",
                    help="run the control plane only, no kubelet on this machine")
-    p.add_argument("--debug", action="store_true", help="log at debug level")
+    logs.add_flags(p)
     add_kubelet_flags(p)
     p.set_defaults(func=run)
 
@@ -159,9 +159,5 @@ async def serve(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.setup(logs.verbosity_of(args))
     return asyncio.run(serve(args))

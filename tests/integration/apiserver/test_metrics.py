@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import orjson
+import pytest
 
 from kubelite.api import scheme
+from kubelite.logs import V
 from kubelite.testing.inprocess import InProcessAPI, in_process_api
 from kubelite.testing.prom import Scrape
 from kubelite.testing.waiting import eventually
@@ -187,3 +191,24 @@ async def test_health_paths_and_their_checks_as_kube_apiserver() -> None:
             assert await r.text() == "internal server error: process is shutting down\n"
         async with h.get("/livez") as r:
             assert (r.status, await r.text()) == (200, "ok")
+
+
+async def test_requests_are_logged_at_verbosity_3(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(V(3), logger="kubelite.apiserver.httplog")
+    async with in_process_api() as api:
+        async with api.http.get("/api/v1/namespaces/default/pods",
+                                headers={"User-Agent": "kubectl/v1.32.0"}) as r:
+            assert r.status == 200
+    lines = [r.getMessage() for r in caplog.records if r.name == "kubelite.apiserver.httplog"]
+    assert any(line.startswith('"HTTP" verb="LIST" URI="/api/v1/namespaces/default/pods"')
+               and 'userAgent="kubectl/v1.32.0"' in line and line.endswith("resp=200")
+               for line in lines), lines
+
+
+async def test_no_request_lines_at_the_default_verbosity(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    async with in_process_api() as api:
+        async with api.http.get("/api/v1/pods") as r:
+            assert r.status == 200
+    assert not [r for r in caplog.records if r.name == "kubelite.apiserver.httplog"]
