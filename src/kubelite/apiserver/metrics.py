@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -125,6 +126,7 @@ class APIServerMetrics:
             "apiserver_current_inflight_requests", "Maximal number of currently used "
             "inflight request limit of this apiserver per request kind in last second.",
             ["request_kind"], registry=r)
+        self._children: dict[tuple[Labels, int], tuple[Any, Any]] = {}
         self._read_only = self.inflight.labels("readOnly")
         self._mutating = self.inflight.labels("mutating")
         self.longrunning = Gauge(
@@ -204,9 +206,17 @@ class APIServerMetrics:
             if gauge is not None:
                 gauge.dec()
             if found is not None:
-                labels = found[0]
-                self.requests.labels(*labels, str(code)).inc()
-                self.duration.labels(*labels).observe(time.perf_counter() - start)
+                self._count(found[0], code, time.perf_counter() - start)
+
+    def _count(self, labels: Labels, code: int, seconds: float) -> None:
+        # label lookups are the costly part: children are kept per label set
+        key = (labels, code)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (self.requests.labels(*labels, str(code)),
+                                               self.duration.labels(*labels))
+        children[0].inc()
+        children[1].observe(seconds)
 
     async def handle_metrics(self, request: web.Request, store: Store) -> web.Response:
         await self.count_storage_objects(store)

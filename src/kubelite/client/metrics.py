@@ -31,6 +31,7 @@ class ClientMetrics:
     """The REST client and work queue series of one registry."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
         self.requests = Counter(
             "rest_client_requests", "Number of HTTP requests, partitioned by status code, "
             "method, and host.", ["code", "host", "method"], registry=registry)
@@ -52,8 +53,13 @@ class ClientMetrics:
                                "workqueue", ["name"], registry=registry)
 
     def record_request(self, host: str, method: str, code: str, seconds: float) -> None:
-        self.requests.labels(code, host, method).inc()
-        self.latency.labels(method, host).observe(seconds)
+        key = (host, method, code)
+        children = self._children.get(key)
+        if children is None:  # label lookups are the costly part: keep the children
+            children = self._children[key] = (self.requests.labels(code, host, method),
+                                               self.latency.labels(method, host))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def queue(self, name: str, depth: Callable[[], int]) -> QueueInstruments:
         """The instruments of the queue ``name``, whose depth ``depth()`` tells."""
