@@ -36,11 +36,36 @@ from kubelite.storage.watchcache import WatchCache
 log = logging.getLogger("kubelite")
 
 DEFAULT_DATA_DIR = Path("/var/lib/kubelite")
+ENDPOINTS = """\
+endpoints (HTTPS on --https-listen-port; all but the health paths need credentials):
+  /api, /apis, /openapi/v2, /openapi/v3  the Kubernetes API as kubectl uses it
+  /version (also /version/)              the served Kubernetes version
+  /healthz, /livez, /readyz              health; ?verbose lists the checks, ?exclude=NAME
+                                         skips one; /livez/NAME, /readyz/NAME each check
+                                         (ping, log, etcd; readyz adds etcd-readiness,
+                                         shutdown); no credentials needed
+  /metrics                               Prometheus text: apiserver_request_total and
+                                         friends, etcd_request_duration_seconds, the
+                                         scheduler's, controllers' work queues,
+                                         rest_client_*, process_* and python_gc_*
+  /api/v1/nodes/NAME/proxy/metrics       a kubelet's /metrics, /metrics/probes and
+                                         /metrics/cadvisor, relayed (GET)
+kubelet (HTTPS on --kubelet-port, for client certificates of the cluster CA):
+  /metrics            kubelet_running_pods, kubelet_running_containers,
+                      kubelet_pod_start_duration_seconds, rest_client_*, process_*
+  /metrics/probes     prober_probe_total
+  /metrics/cadvisor   container_cpu_usage_seconds_total, container_memory_working_set_bytes,
+                      container_network_*_total, labelled as cAdvisor's
+logs: klog-style lines on stderr; -v 3 adds one line per API request
+"""
 DEFAULT_KUBECONFIG = Path("/etc/kubelite/kubelite.yaml")
 
 
 def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subs.add_parser("server", help="run the API server, controllers, scheduler and kubelet")
+    p = subs.add_parser("server", help="run the API server, controllers, scheduler and kubelet",
+                        description="Run the API server, controllers, scheduler and this "
+                                    "machine's kubelet in one process.",
+                        epilog=ENDPOINTS, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                    help="folder holding all state (default %(default)s)")
     p.add_argument("--bind-address", default="0.0.0.0",
