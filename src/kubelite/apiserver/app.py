@@ -107,9 +107,10 @@ class APIServer:
     # -- application ---------------------------------------------------------------------
 
     def _build_app(self) -> web.Application:
-        logged = [httplog.middleware] if httplog.enabled() else []
+        if httplog.enabled():
+            self.metrics.log_request = httplog.log_request
         app = web.Application(
-            middlewares=[*logged, self.metrics.middleware, self._errors_middleware,
+            middlewares=[self.metrics.middleware, self._errors_middleware,
                          self._auth_middleware],
             client_max_size=codec.MAX_BODY + 1,
         )

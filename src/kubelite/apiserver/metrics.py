@@ -127,6 +127,8 @@ class APIServerMetrics:
             "inflight request limit of this apiserver per request kind in last second.",
             ["request_kind"], registry=r)
         self._children: dict[tuple[Labels, int], tuple[Any, Any]] = {}
+        # (request, verb, code, seconds) of each answered request: the -v 3 request log
+        self.log_request: Callable[[web.Request, str, int, float], None] | None = None
         self._read_only = self.inflight.labels("readOnly")
         self._mutating = self.inflight.labels("mutating")
         self.longrunning = Gauge(
@@ -178,7 +180,8 @@ class APIServerMetrics:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Count and time every request; track in-flight and long-running ones."""
+        """Count and time every request; track in-flight and long-running ones; hand
+        each answered request to ``log_request`` when one is set (``-v 3``)."""
         found = request_labels(request)
         start = time.perf_counter()
         gauge = None
@@ -205,8 +208,12 @@ class APIServerMetrics:
         finally:
             if gauge is not None:
                 gauge.dec()
+            seconds = time.perf_counter() - start
             if found is not None:
-                self._count(found[0], code, time.perf_counter() - start)
+                self._count(found[0], code, seconds)
+            if self.log_request is not None:
+                self.log_request(request, found[0][0] if found else request.method, code,
+                                 seconds)
 
     def _count(self, labels: Labels, code: int, seconds: float) -> None:
         # label lookups are the costly part: children are kept per label set

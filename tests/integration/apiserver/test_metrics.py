@@ -50,34 +50,32 @@ async def test_n_creates_raise_the_post_counter_by_exactly_n() -> None:
                            type="/registry/core/pods/") == 5
 
 
+APPLY_BODY = orjson.dumps({"apiVersion": "v1", "kind": "Pod",
+                           "metadata": {"name": "a", "labels": {"x": "y"}}})
+# method, path, query, headers, body, expected status
+REQUESTS: list[tuple[str, str, dict[str, str], dict[str, str], bytes | None, int]] = [
+    ("POST", "/api/v1/namespaces/default/pods", {"dryRun": "All"}, {},
+     orjson.dumps(_pod("a")), 201),
+    ("POST", "/api/v1/namespaces/default/pods", {}, {}, orjson.dumps(_pod("a")), 201),
+    ("GET", "/api/v1/namespaces/default/pods", {}, {}, None, 200),
+    ("GET", "/api/v1/pods", {}, {}, None, 200),
+    ("GET", "/api/v1/namespaces/default/pods/a", {}, {}, None, 200),
+    ("GET", "/api/v1/namespaces/default/pods/missing", {}, {}, None, 404),
+    ("PATCH", "/api/v1/namespaces/default/pods/a", {"fieldManager": "t"},
+     {"Content-Type": "application/apply-patch+yaml"}, APPLY_BODY, 200),
+    ("DELETE", "/api/v1/namespaces/default/pods", {}, {}, None, 200),
+    ("GET", "/version/", {}, {}, None, 200),
+    ("GET", "/livez", {}, {}, None, 200),
+]
+
+
 async def test_verbs_scopes_and_codes_are_reported_as_kube_reports_them() -> None:
     async with in_process_api() as api:
-        h = api.http
-        async with h.post("/api/v1/namespaces/default/pods", json=_pod("a"),
-                          params={"dryRun": "All"}) as r:
-            assert r.status == 201
-        async with h.post("/api/v1/namespaces/default/pods", json=_pod("a")) as r:
-            assert r.status == 201
-        async with h.get("/api/v1/namespaces/default/pods") as r:
-            assert r.status == 200
-        async with h.get("/api/v1/pods") as r:
-            assert r.status == 200
-        async with h.get("/api/v1/namespaces/default/pods/a") as r:
-            assert r.status == 200
-        async with h.get("/api/v1/namespaces/default/pods/missing") as r:
-            assert r.status == 404
-        apply = orjson.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {
-            "name": "a", "labels": {"x": "y"}}})
-        async with h.patch("/api/v1/namespaces/default/pods/a", data=apply,
-                           params={"fieldManager": "t"},
-                           headers={"Content-Type": "application/apply-patch+yaml"}) as r:
-            assert r.status == 200
-        async with h.delete("/api/v1/namespaces/default/pods") as r:
-            assert r.status == 200
-        async with h.get("/version/") as r:
-            assert r.status == 200
-        async with h.get("/livez") as r:
-            assert r.status == 200
+        for method, path, query, headers, body, status in REQUESTS:
+            headers = {"Content-Type": "application/json", **headers} if body else headers
+            async with api.http.request(method, path, params=query, headers=headers,
+                                        data=body) as r:
+                assert r.status == status, (method, path, await r.text())
         m = await _scrape(api)
         total = "apiserver_request_total"
         assert m.value(total, verb="POST", resource="pods", dry_run="All", code="201") == 1
