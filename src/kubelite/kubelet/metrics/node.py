@@ -61,9 +61,11 @@ class NodeMetrics:
         self._started: set[str] = set()
 
     async def refresh(self) -> None:
-        """Count the runtime's sandboxes and containers (before a scrape)."""
-        sandboxes = await self.runtime.list_pod_sandboxes(state=SandboxState.READY)
-        self.running_pods.set(len(sandboxes))
+        """Count the runtime's sandboxes and containers (before a scrape); forget the
+        start of pods the runtime no longer has."""
+        sandboxes = await self.runtime.list_pod_sandboxes()
+        self.running_pods.set(sum(1 for s in sandboxes if s.state == SandboxState.READY))
+        self._started &= {s.uid for s in sandboxes}
         counts = dict.fromkeys(ContainerState, 0)
         for c in await self.runtime.list_containers():
             counts[c.state] += 1
@@ -78,9 +80,6 @@ class NodeMetrics:
         start = _parse_time(status.get("startTime"))
         if start is not None:
             self.pod_start.observe(max(0.0, (datetime.now(UTC) - start).total_seconds()))
-
-    def pod_gone(self, uid: str) -> None:
-        self._started.discard(uid)
 
     def probe_ran(self, pod: JSON, container: str, probe_type: str, result: str) -> None:
         """One probe run: ``probe_type`` Liveness|Readiness|Startup, ``result`` as the
