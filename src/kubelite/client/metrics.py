@@ -7,8 +7,10 @@ Series (names and labels as client-go's):
 - ``rest_client_request_duration_seconds{verb,host}``: until the answer's headers;
 - ``workqueue_depth{name}``, ``workqueue_adds_total{name}``,
   ``workqueue_queue_duration_seconds{name}`` (queued until handed to a worker),
-  ``workqueue_work_duration_seconds{name}`` (handed out until done) and
-  ``workqueue_retries_total{name}``, one ``name`` per controller queue.
+  ``workqueue_work_duration_seconds{name}`` (handed out until done),
+  ``workqueue_retries_total{name}``, ``workqueue_unfinished_work_seconds{name}`` and
+  ``workqueue_longest_running_processor_seconds{name}`` (keys being worked on now), one
+  ``name`` per controller queue.
 
 :func:`for_registry` makes them once per registry; every client and queue of a server
 shares that one set.
@@ -51,6 +53,14 @@ class ClientMetrics:
             "workqueue takes.", ["name"], buckets=QUEUE_BUCKETS, registry=registry)
         self.retries = Counter("workqueue_retries", "Total number of retries handled by "
                                "workqueue", ["name"], registry=registry)
+        self.unfinished = Gauge(
+            "workqueue_unfinished_work_seconds", "How many seconds of work has done that is in "
+            "progress and hasn't been observed by work_duration. Large values indicate stuck "
+            "threads. One can deduce the number of stuck threads by observing the rate at "
+            "which this increases.", ["name"], registry=registry)
+        self.longest = Gauge(
+            "workqueue_longest_running_processor_seconds", "How many seconds has the longest "
+            "running processor for workqueue been running.", ["name"], registry=registry)
 
     def record_request(self, host: str, method: str, code: str, seconds: float) -> None:
         key = (host, method, code)
@@ -64,7 +74,10 @@ class ClientMetrics:
     def queue(self, name: str, depth: Callable[[], int]) -> QueueInstruments:
         """The instruments of the queue ``name``, whose depth ``depth()`` tells."""
         self.depth.labels(name).set_function(lambda: float(depth()))
-        return QueueInstruments(self, name)
+        instruments = QueueInstruments(self, name)
+        self.unfinished.labels(name).set_function(instruments.unfinished_seconds)
+        self.longest.labels(name).set_function(instruments.longest_seconds)
+        return instruments
 
 
 _BY_REGISTRY: weakref.WeakKeyDictionary[CollectorRegistry, ClientMetrics] = (
@@ -112,6 +125,14 @@ class QueueInstruments:
             start = self._started_at.pop(key, None)
             if start is not None:
                 self._work_duration.observe(time.monotonic() - start)
+
+    def unfinished_seconds(self) -> float:
+        now = time.monotonic()
+        return sum(now - t for t in list(self._started_at.values()))
+
+    def longest_seconds(self) -> float:
+        started = list(self._started_at.values())
+        return time.monotonic() - min(started) if started else 0.0
 
     def retried(self) -> None:
         if self._adds is not None:
