@@ -111,6 +111,8 @@ class ResourceHandlers:
         self.min_request_timeout = DEFAULT_MIN_REQUEST_TIMEOUT
         # pods/log, exec, attach, portforward, proxy: installed by the kubelet proxy layer
         self.subresource_handlers: dict[tuple[str, str], SubresourceHandler] = {}
+        # the API server's metrics: what a watch of a resource calls for each event sent
+        self.watch_counter: Callable[[scheme.Resource], Callable[[], None]] | None = None
 
     # -- dispatch ------------------------------------------------------------------------
 
@@ -295,6 +297,8 @@ class ResourceHandlers:
             table=table_fn, bookmarks=_flag(request.query, "allowWatchBookmarks"),
             timeout=timeout or server_timeout(self.min_request_timeout),
             stopping=self.stopping, transform=request.get(keys.FROM_STORAGE),
+            on_event=self.watch_counter(request.get(keys.ADDRESSED) or res)
+            if self.watch_counter else None,
         )
         return await stream.run(request, request.query.get("resourceVersion"))
 

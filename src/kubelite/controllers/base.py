@@ -13,9 +13,9 @@ import asyncio
 import logging
 import time
 
-from kubelite.api.meta import JSON
 from kubelite.aio import tasks as aiotasks
 from kubelite.aio.clock import REAL, Clock
+from kubelite.api.meta import JSON
 from kubelite.client.informer import Informer
 from kubelite.client.workqueue import WorkQueue, run_workers
 

@@ -34,8 +34,8 @@ from kubelite.runtime.protocol import (
     Resources,
     SandboxState,
 )
-from kubelite.testing.waiting import eventually
 from kubelite.testing.isolation import free_cidr, interface_name
+from kubelite.testing.waiting import eventually
 
 pytestmark = [
     pytest.mark.root,
