@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from kubelite.api import errors, jsonpatch, mergepatch, smp
+from kubelite.api import errors, jsonpatch, mergepatch, smp, typed
 
 JSON = dict[str, Any]
 
@@ -40,10 +40,16 @@ def media_type(content_type: str) -> str:
 
 
 def decode(body: bytes) -> Any:
+    """A patch document, nested at most :data:`~kubelite.api.typed.MAX_DEPTH` levels."""
     try:
-        return orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError as e:
         raise errors.bad_request(f"error decoding patch: {e}") from None
+    try:
+        typed.check_depth(value)
+    except errors.StatusError as e:
+        raise errors.bad_request(f"error decoding patch: {e.message}") from None
+    return value
 
 
 def apply_patch(content_type: str, original: JSON, body: bytes,

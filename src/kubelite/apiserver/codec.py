@@ -15,21 +15,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import yaml
 from aiohttp import web
 
-from kubelite.api import errors
+from kubelite.api import errors, typed
 from kubelite.api.patch import media_type
 from kubelite.api.protobuf import MEDIA_TYPE as PROTOBUF_TYPE
 from kubelite.api.protobuf import ProtobufDecoder, ProtobufError
 from kubelite.api.protodesc import NoDescriptors
+from kubelite.apiserver import yamlbody
 
 JSON = dict[str, Any]
 JSON_TYPE = "application/json"
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default limit on request bodies
 
-# the C loader when PyYAML was built with libyaml
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_OFF_LOOP = 64 * 1024  # YAML bodies larger than this are decoded in a thread
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -52,7 +51,7 @@ def decode_object(body: bytes, content_type: str,
     mt = media_type(content_type) if content_type else JSON_TYPE
     if mt in ("application/json", "*/*", ""):
         return _decode_json(body)
-    if mt in ("application/yaml", "application/x-yaml", "text/yaml"):
+    if mt in _YAML_TYPES:
         return _decode_yaml(body)
     if mt == PROTOBUF_TYPE and protobuf is not None:
         try:
@@ -110,18 +109,25 @@ async def decode_body(body: bytes, content_type: str,
         if protobuf is None:
             raise protobuf_unsupported("no schema source configured")
         return decode_object(body, content_type, await protobuf.decoder())
+    if len(body) > YAML_OFF_LOOP and is_yaml(content_type):
+        return await asyncio.to_thread(decode_object, body, content_type)
     return decode_object(body, content_type)
+
+
+def is_yaml(content_type: str) -> bool:
+    return bool(content_type) and media_type(content_type) in _YAML_TYPES
+
+
+_YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 
 def _decode_json(body: bytes) -> JSON:
     if not body.strip():
         raise errors.bad_request("Object 'Kind' is missing in '" + body.decode(errors="replace") + "'")  # noqa: E501
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise errors.bad_request(
-            f"couldn't get version/kind; json parse error: {_json_error_text(exc)}"
-        ) from None
+    return _object(loads_json(body, "couldn't get version/kind; json parse error: "))
+
+
+def _object(value: Any) -> JSON:
     if not isinstance(value, dict):
         raise errors.bad_request(
             "couldn't get version/kind; json parse error: json: cannot unmarshal "
@@ -131,18 +137,28 @@ def _decode_json(body: bytes) -> JSON:
     return value
 
 
-def _decode_yaml(body: bytes) -> JSON:
+def loads_json(body: bytes, context: str = "") -> Any:
+    """A JSON body nested at most :data:`~kubelite.api.typed.MAX_DEPTH` levels, or a 400
+    whose message starts with ``context``."""
     try:
-        value = yaml.load(body, Loader=_YamlLoader)
-    except yaml.YAMLError as exc:
-        raise errors.bad_request(f"error converting YAML to JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise errors.bad_request("couldn't get version/kind; json parse error: not an object")
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise errors.bad_request(context + _json_error_text(exc)) from None
+    try:
+        typed.check_depth(value)
+    except errors.StatusError as exc:
+        raise errors.bad_request(context + exc.message) from None
     return value
+
+
+def _decode_yaml(body: bytes) -> JSON:
+    return _object(yamlbody.load(body, "error converting YAML to JSON: "))
 
 
 def _json_error_text(exc: Exception) -> str:
     text = str(exc)
+    if any(word in text.lower() for word in ("allocate", "recursion", "depth")):
+        return typed.depth_error("json", typed.MAX_DEPTH)
     return text.split(":", 1)[0] if "line" in text else text
 
 
