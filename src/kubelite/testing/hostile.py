@@ -289,16 +289,18 @@ def cases() -> list[Case]:
     for bad in ("nan", "inf", "1e309", "-inf", "1.5"):
         out.append(Case(f"timeout {bad}", "GET", CM + "?watch=1&timeoutSeconds=" + bad,
                         text="strconv.ParseInt"))
-    for ctype, patch in ((MERGE, {"spec": {"replicas": 2**40}}),
-                         (STRATEGIC, {"spec": {"replicas": 2**40}}),
-                         (JSON_PATCH, [{"op": "replace", "path": "/spec/replicas",
-                                        "value": 2**40}])):
+    patches: tuple[tuple[str, Any], ...] = (
+        (MERGE, {"spec": {"replicas": 2**40}}),
+        (STRATEGIC, {"spec": {"replicas": 2**40}}),
+        (JSON_PATCH, [{"op": "replace", "path": "/spec/replicas", "value": 2**40}]))
+    for ctype, patch in patches:
         out.append(Case(f"patch replicas {ctype}", "PATCH", DEPLOYS + "/seed", dumps(patch),
                         ctype, codes=(422,), text="spec.replicas", setup=(seed_deploy,)))
-    for ctype, patch in ((MERGE, {"data": {"a": 1}}), (STRATEGIC, {"data": {"a": 1}}),
-                         (JSON_PATCH, [{"op": "add", "path": "/data/a", "value": 1}]),
-                         (MERGE, {"metadata": {"labels": ["a"]}}),
-                         (JSON_PATCH, [{"op": "replace", "path": "/metadata", "value": "x"}])):
+    patches = ((MERGE, {"data": {"a": 1}}), (STRATEGIC, {"data": {"a": 1}}),
+               (JSON_PATCH, [{"op": "add", "path": "/data/a", "value": 1}]),
+               (MERGE, {"metadata": {"labels": ["a"]}}),
+               (JSON_PATCH, [{"op": "replace", "path": "/metadata", "value": "x"}]))
+    for ctype, patch in patches:
         out.append(Case(f"patch type {ctype} {patch}", "PATCH", CM + "/seed", dumps(patch),
                         ctype, text=unmarshal, setup=(seed,)))
     out.append(Case("apply wrong type", "PATCH", CM + "/seed?fieldManager=t",
