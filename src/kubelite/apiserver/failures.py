@@ -38,7 +38,10 @@ def internal_error() -> errors.StatusError:
 
 
 def _warning(text: str) -> str:
-    return '299 - "' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A ``Warning`` header value: quoted, with control characters (which HTTP forbids in
+    headers) shown as spaces."""
+    clean = "".join(ch if ch.isprintable() else " " for ch in text)
+    return '299 - "' + clean.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @web.middleware

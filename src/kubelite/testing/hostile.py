@@ -342,3 +342,8 @@ class ThreadedAPI:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
+
+
+def query_watches(params: dict[str, str]) -> bool:
+    """Whether a query would start a watch (``watch`` parses as Go's true)."""
+    return params.get("watch", "") in ("1", "t", "T", "TRUE", "true", "True")
