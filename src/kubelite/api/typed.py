@@ -18,8 +18,9 @@ which
   becomes the type's zero value (what Go's decoder leaves in a typed object).
 
 The input is never mutated; nodes with no schema (``RawExtension``, preserve-unknown-fields)
-are shared with the result. Callers bound nesting first (:func:`check_depth`): the walk
-recurses once per level. Compiled schemas are cached per definition name.
+are shared with the result. Nesting is bounded on the way (at most :data:`MAX_DEPTH`
+containers, schema-less subtrees by :func:`check_depth`), so the walk's recursion is too;
+dropped unknown fields are not walked. Compiled schemas are cached per definition name.
 """
 
 from __future__ import annotations
@@ -193,49 +194,56 @@ class _Decoder:
                                   f"{node.gotype}")
 
     def value(self, value: Any, node: _Node, struct: str, gopath: tuple[str, ...],
-              path: str) -> Any:
+              path: str, depth: int) -> Any:
         k = node.kind
         if k == "any":
+            if isinstance(value, dict | list):
+                check_depth(value, MAX_DEPTH - depth + 1)
             return value
+        if k in ("struct", "map", "list") and depth > MAX_DEPTH:
+            raise errors.bad_request(depth_error("json", MAX_DEPTH))
         if k == "struct":
             if not isinstance(value, dict):
                 raise self.fail(value, node, struct, gopath)
-            return self.struct(value, node, gopath, path)
+            return self.struct(value, node, gopath, path, depth)
         if k == "map":
             if not isinstance(value, dict):
                 raise self.fail(value, node, struct, gopath)
             assert node.elem is not None
             return {key: self.item(v, node.elem, struct, gopath,
-                                   f"{path}[{key}]" if path else key)
+                                   f"{path}[{key}]" if path else key, depth + 1)
                     for key, v in value.items()}
         if k == "list":
             if not isinstance(value, list):
                 raise self.fail(value, node, struct, gopath)
             assert node.elem is not None
-            return [self.item(v, node.elem, struct, gopath, f"{path}[{i}]")
+            return [self.item(v, node.elem, struct, gopath, f"{path}[{i}]", depth + 1)
                     for i, v in enumerate(value)]
         return self.scalar(value, node, struct, gopath, path)
 
     def item(self, value: Any, node: _Node, struct: str, gopath: tuple[str, ...],
-             path: str) -> Any:
+             path: str, depth: int) -> Any:
         if value is None:
             return _zero(node)
-        return self.value(value, node, struct, gopath, path)
+        return self.value(value, node, struct, gopath, path, depth)
 
-    def struct(self, value: JSON, node: _Node, gopath: tuple[str, ...], path: str) -> JSON:
+    def struct(self, value: JSON, node: _Node, gopath: tuple[str, ...], path: str,
+               depth: int) -> JSON:
         out: JSON = {}
         for key, sub in value.items():
             child = node.fields.get(key)
             where = f"{path}.{key}" if path else key
             if child is None:
                 if node.preserve:
+                    if isinstance(sub, dict | list):
+                        check_depth(sub, MAX_DEPTH - depth)
                     out[key] = sub
                 else:
                     self.unknown.append(where)
                 continue
             if sub is None:
                 continue
-            out[key] = self.value(sub, child, node.name, (*gopath, key), where)
+            out[key] = self.value(sub, child, node.name, (*gopath, key), where, depth + 1)
         return out
 
     def scalar(self, value: Any, node: _Node, struct: str, gopath: tuple[str, ...],
@@ -338,7 +346,7 @@ def decode(obj: JSON, group: str, version: str, kind: str, *, strict: bool = Fal
         return Decoded(obj, ())
     dec = _Decoder(strict)
     try:
-        out = dec.struct(obj, node, (), "")
+        out = dec.struct(obj, node, (), "", 1)
     except errors.StatusError as exc:
         if prefix and exc.code == 400:
             exc.message = f'{kind} in version "{version}" cannot be handled as a {kind}: ' \

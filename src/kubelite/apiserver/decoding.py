@@ -40,7 +40,8 @@ def typed_object(res: scheme.Resource, obj: JSON, mode: str = "Ignore", *,
     """``obj`` as ``res``'s kind stores it, and the warnings ``mode`` asks for.
 
     ``body`` marks a create/update request body (kube's decode-error prefix)."""
-    typed.check_depth(obj)
+    if typed.compiled(res.group, res.version, res.kind) is None:
+        typed.check_depth(obj)
     decoded = typed.decode(obj, res.group, res.version, res.kind, strict=mode == "Strict",
                            prefix=body)
     return decoded.obj, decoded.warnings() if mode == "Warn" else []
@@ -49,7 +50,8 @@ def typed_object(res: scheme.Resource, obj: JSON, mode: str = "Ignore", *,
 def typed_kind(obj: JSON, group: str, version: str, kind: str) -> JSON:
     """A request body of a fixed kind (Binding, Eviction, DeleteOptions, Scale), decoded as
     kube decodes it; unknown fields dropped."""
-    typed.check_depth(obj)
+    if typed.compiled(group, version, kind) is None:
+        typed.check_depth(obj)
     return typed.decode(obj, group, version, kind, prefix=True).obj
 
 

@@ -240,7 +240,13 @@ def cases() -> list[Case]:
              dumps({"kind": "DeleteOptions", "apiVersion": "v1",
                     "gracePeriodSeconds": 2**70}), text="of type int64", setup=(seed,)),
         Case("unknown deep field dropped", "POST", CM, dumps(nested_unknown(248)),
-             codes=(400,), text="max depth"),
+             codes=(201,), read_back=CM + "/nested"),
+        Case("deep known field", "POST", CM + "?fieldValidation=Strict",
+             dumps(nested_unknown(248)), text='unknown field "spec"'),
+        Case("deep schema-less field", "POST", CM, dumps({
+            **configmap("fv"), "metadata": {"name": "fv", "managedFields": [{
+                "manager": "x", "operation": "Apply", "fieldsType": "FieldsV1",
+                "fieldsV1": nested_unknown(248)}]}}), text="max depth"),
         Case("unknown field dropped", "POST", CM,
              dumps(configmap("unk", data={"a": "b"}, spec={"foo": 1})), codes=(201,),
              read_back=CM + "/unk"),
