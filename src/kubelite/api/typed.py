@@ -164,7 +164,8 @@ def compiled(group: str, version: str, kind: str) -> _Node | None:
 
 # --------------------------------------------------------------------------- decoding
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON type of a value in Go's unmarshal errors (``number``, ``array``, ...)."""
     if isinstance(value, str):
         return "string"
     if isinstance(value, bool):
@@ -173,7 +174,7 @@ def _json_type(value: Any) -> str:
         return "number"
     if isinstance(value, list):
         return "array"
-    return "object"
+    return "null" if value is None else "object"
 
 
 class _Decoder:
@@ -184,7 +185,7 @@ class _Decoder:
 
     def fail(self, value: Any, node: _Node, struct: str, gopath: tuple[str, ...],
              number: bool = False) -> errors.StatusError:
-        what = _json_type(value)
+        what = json_type(value)
         if number:
             shown = int(value) if isinstance(value, float) and value.is_integer() else value
             what = f"number {shown}"
@@ -272,7 +273,7 @@ class _Decoder:
             if isinstance(value, str):
                 return value
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise errors.bad_request(f"json: cannot unmarshal {_json_type(value)} into "
+                raise errors.bad_request(f"json: cannot unmarshal {json_type(value)} into "
                                          "Go value of type int32")
             return self.integer(value, _Node("integer", "int32", bits=32), struct, gopath,
                                 path)

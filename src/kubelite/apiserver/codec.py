@@ -131,7 +131,7 @@ def _object(value: Any) -> JSON:
     if not isinstance(value, dict):
         raise errors.bad_request(
             "couldn't get version/kind; json parse error: json: cannot unmarshal "
-            f"{_go_type(value)} into Go value of type struct {{ APIVersion string "
+            f"{typed.json_type(value)} into Go value of type struct {{ APIVersion string "
             '"json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }'
         )
     return value
@@ -155,18 +155,6 @@ def _json_error_text(exc: Exception) -> str:
     if any(word in text.lower() for word in ("allocate", "recursion", "depth")):
         return typed.depth_error("json", typed.MAX_DEPTH)
     return text.split(":", 1)[0] if "line" in text else text
-
-
-def _go_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    return "null"
 
 
 @dataclass(frozen=True)
