@@ -10,7 +10,10 @@ without one they are a 415 that says why. Responses are always JSON.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +31,7 @@ JSON = dict[str, Any]
 JSON_TYPE = "application/json"
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default limit on request bodies
 
-YAML_OFF_LOOP = 64 * 1024  # YAML bodies larger than this are decoded in a thread
+YAML_OFF_LOOP = 64 * 1024  # YAML bodies larger than this are decoded in a worker process
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -110,8 +113,44 @@ async def decode_body(body: bytes, content_type: str,
             raise protobuf_unsupported("no schema source configured")
         return decode_object(body, content_type, await protobuf.decoder())
     if len(body) > YAML_OFF_LOOP and is_yaml(content_type):
-        return await asyncio.to_thread(decode_object, body, content_type)
+        return _object(await load_yaml(body, "error converting YAML to JSON: "))
     return decode_object(body, content_type)
+
+
+async def load_yaml(body: bytes, context: str) -> Any:
+    """:func:`~kubelite.apiserver.yamlbody.load`, in a worker process for bodies over
+    :data:`YAML_OFF_LOOP`: PyYAML composes a document in C holding the GIL (a 3 MB body
+    held it for seconds, so a thread would stall the loop as much)."""
+    if len(body) <= YAML_OFF_LOOP:
+        return yamlbody.load(body, context)
+    ok, value = await _YAML_WORKER.run(body, context)
+    if not ok:
+        raise errors.bad_request(str(value))
+    return value
+
+
+
+class _YamlWorker:
+    """One lazily started ``spawn`` worker process that decodes large YAML bodies, one at a
+    time; a worker that died is replaced on the next body (that body is a 400)."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def run(self, body: bytes, context: str) -> tuple[bool, Any]:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, yamlbody.load_isolated, body,
+                                              context)
+        except BrokenProcessPool:
+            self._pool = None
+            return False, context + "yaml: the document could not be decoded"
+
+
+_YAML_WORKER = _YamlWorker()
 
 
 def is_yaml(content_type: str) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import orjson
 
 from kubelite.api import apply, errors, openapi, patch, scheme, typed
-from kubelite.apiserver import registry, yamlbody
+from kubelite.apiserver import codec, registry
 from kubelite.storage.interface import JSON
 
 MAX_MANAGER_LENGTH = 128
@@ -91,12 +91,12 @@ def apply_options(query: Mapping[str, str]) -> tuple[str, bool]:
     return manager, force in ("true", "1")
 
 
-def decode_apply(body: bytes) -> JSON:
+async def decode_apply(body: bytes) -> JSON:
     """An apply configuration: YAML or JSON, one object."""
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
-        value = yamlbody.load(body, "error decoding YAML: ")
+        value = await codec.load_yaml(body, "error decoding YAML: ")
     try:
         typed.check_depth(value)
     except errors.StatusError as exc:

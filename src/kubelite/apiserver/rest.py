@@ -380,7 +380,7 @@ class ResourceHandlers:
     ) -> web.Response:
         """PATCH with ``application/apply-patch+yaml``: create (201) or merge (200)."""
         manager, force = patching.apply_options(request.query)
-        config = patching.decode_apply(body)
+        config = await patching.decode_apply(body)
         addressed: scheme.Resource | None = request.get("addressed")
         config, warnings = decoding.typed_object(addressed or res, config, validation_mode)
         warn(request, warnings)

@@ -121,6 +121,14 @@ def load(body: bytes | str, context: str) -> Any:
         raise errors.bad_request(context + str(exc)) from None
 
 
+def load_isolated(body: bytes, context: str) -> tuple[bool, Any]:
+    """:func:`load` for a worker process: ``(True, value)`` or ``(False, message)``."""
+    try:
+        return True, load(body, context)
+    except errors.StatusError as exc:
+        return False, exc.message
+
+
 class _NotJSON(Exception):
     pass
 

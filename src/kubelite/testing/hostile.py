@@ -277,6 +277,10 @@ def cases() -> list[Case]:
         Case("yaml binary", "POST", CM, b"apiVersion: v1\nkind: ConfigMap\nmetadata: "
              b"{name: bi}\ndata: {a: !!binary aGVsbG8=}\n", YAML, codes=(201,),
              read_back=CM + "/bi"),
+        Case("large yaml accepted", "POST", CM, b"apiVersion: v1\nkind: ConfigMap\n"
+             b"metadata: {name: large}\ndata:\n" + b"".join(
+                 b"  k%d: %s\n" % (i, b"v" * 40) for i in range(3000)), YAML, codes=(201,),
+             read_back=CM + "/large"),
         Case("yaml complex key", "POST", CM, b"apiVersion: v1\nkind: ConfigMap\nmetadata: "
              b"{name: ck}\ndata: {[a]: b}\n", YAML),
         Case("yaml inf", "POST", CM, b"apiVersion: v1\nkind: ConfigMap\nmetadata: "
