@@ -52,7 +52,8 @@ _QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
 # --------------------------------------------------------------------------- depth
 
 def check_depth(value: Any, limit: int = MAX_DEPTH, what: str = "json") -> None:
-    """Raise a 400 when ``value`` nests deeper than ``limit`` containers (no recursion)."""
+    """Raise a 400 when ``value`` nests deeper than ``limit`` containers (no recursion);
+    a ``limit`` below :data:`MAX_DEPTH` is what remains under an enclosing document."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
@@ -63,7 +64,7 @@ def check_depth(value: Any, limit: int = MAX_DEPTH, what: str = "json") -> None:
         else:
             continue
         if depth > limit:
-            raise errors.bad_request(depth_error(what, limit))
+            raise errors.bad_request(depth_error(what, MAX_DEPTH))
         stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
 
 
