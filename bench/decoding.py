@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from api import pod
 
-from kubelite.api import scheme, typed
-from kubelite.apiserver import codec, decoding, yamlbody
+from kubelite.api import nesting, scheme
+from kubelite.apiserver import codec, decoding, typed, yamlbody
 
 
 def per_call(fn: Callable[[], object], n: int) -> float:
@@ -51,7 +51,7 @@ def main() -> None:
         ("JSON parse", per_call(lambda: codec.decode_object(
             body, "application/json"), n)),
         ("depth bound alone (schema-less kinds)",
-         per_call(lambda: typed.check_depth(obj), n)),
+         per_call(lambda: nesting.check_depth(obj), n)),
         ("typed decoding with depth bound (Pod)",
          per_call(lambda: typed.decode(obj, "", "v1", "Pod"), n)),
         ("YAML event pre-scan", per_call(lambda: yamlbody.scan(ybody), n // 10)),

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from kubelite.api import errors, jsonpatch, mergepatch, smp, typed
+from kubelite.api import errors, jsonpatch, mergepatch, nesting, smp
 
 JSON = dict[str, Any]
 
@@ -40,13 +40,13 @@ def media_type(content_type: str) -> str:
 
 
 def decode(body: bytes) -> Any:
-    """A patch document, nested at most :data:`~kubelite.api.typed.MAX_DEPTH` levels."""
+    """A patch document, nested at most :data:`~kubelite.api.nesting.MAX_DEPTH` levels."""
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as e:
         raise errors.bad_request(f"error decoding patch: {e}") from None
     try:
-        typed.check_depth(value)
+        nesting.check_depth(value)
     except errors.StatusError as e:
         raise errors.bad_request(f"error decoding patch: {e.message}") from None
     return value

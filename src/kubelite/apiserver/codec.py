@@ -20,12 +20,12 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from kubelite.api import errors, typed
+from kubelite.api import errors, nesting
 from kubelite.api.patch import media_type
 from kubelite.api.protobuf import MEDIA_TYPE as PROTOBUF_TYPE
 from kubelite.api.protobuf import ProtobufDecoder, ProtobufError
 from kubelite.api.protodesc import NoDescriptors
-from kubelite.apiserver import yamlbody
+from kubelite.apiserver import typed, yamlbody
 
 JSON = dict[str, Any]
 JSON_TYPE = "application/json"
@@ -192,7 +192,7 @@ def _decode_yaml(body: bytes) -> JSON:
 def _json_error_text(exc: Exception) -> str:
     text = str(exc)
     if any(word in text.lower() for word in ("allocate", "recursion", "depth")):
-        return typed.depth_error("json", typed.MAX_DEPTH)
+        return nesting.depth_error("json", nesting.MAX_DEPTH)
     return text.split(":", 1)[0] if "line" in text else text
 
 

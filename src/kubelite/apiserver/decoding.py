@@ -2,9 +2,9 @@
 
 Every document the API server is about to store or act on passes :func:`typed_object`:
 
-- nesting is bounded (:data:`~kubelite.api.typed.MAX_DEPTH`), so nothing accepted can make a
+- nesting is bounded (:data:`~kubelite.api.nesting.MAX_DEPTH`), so nothing accepted can make a
   later LIST or WATCH fail to serialise;
-- a built-in kind is decoded against its schema (:mod:`kubelite.api.typed`): wrong JSON
+- a built-in kind is decoded against its schema (:mod:`kubelite.apiserver.typed`): wrong JSON
   types are 400s, int32 out of range 422s, unknown fields are dropped, and by
   ``fieldValidation`` reported as warnings (``Warn``, the default), refused (``Strict``) or
   dropped silently (``Ignore``);
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kubelite.api import errors, scheme, typed
-from kubelite.apiserver import query
+from kubelite.api import errors, nesting, scheme
+from kubelite.apiserver import query, typed
 from kubelite.storage.interface import JSON
 
 MODES = ("Strict", "Warn", "Ignore")
@@ -41,7 +41,7 @@ def typed_object(res: scheme.Resource, obj: JSON, mode: str = "Ignore", *,
 
     ``body`` marks a create/update request body (kube's decode-error prefix)."""
     if typed.compiled(res.group, res.version, res.kind) is None:
-        typed.check_depth(obj)
+        nesting.check_depth(obj)
     decoded = typed.decode(obj, res.group, res.version, res.kind, strict=mode == "Strict",
                            prefix=body)
     return decoded.obj, decoded.warnings() if mode == "Warn" else []
@@ -51,7 +51,7 @@ def typed_kind(obj: JSON, group: str, version: str, kind: str) -> JSON:
     """A request body of a fixed kind (Binding, Eviction, DeleteOptions, Scale), decoded as
     kube decodes it; unknown fields dropped."""
     if typed.compiled(group, version, kind) is None:
-        typed.check_depth(obj)
+        nesting.check_depth(obj)
     return typed.decode(obj, group, version, kind, prefix=True).obj
 
 

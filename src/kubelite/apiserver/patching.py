@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import orjson
 
-from kubelite.api import apply, errors, openapi, patch, scheme, typed
+from kubelite.api import apply, errors, nesting, openapi, patch, scheme
 from kubelite.apiserver import codec, registry
 from kubelite.storage.interface import JSON
 
@@ -98,7 +98,7 @@ async def decode_apply(body: bytes) -> JSON:
     except orjson.JSONDecodeError:
         value = await codec.load_yaml(body, "error decoding YAML: ")
     try:
-        typed.check_depth(value)
+        nesting.check_depth(value)
     except errors.StatusError as exc:
         raise errors.bad_request("error decoding YAML: " + exc.message) from None
     if not isinstance(value, dict):

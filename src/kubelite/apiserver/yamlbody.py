@@ -5,7 +5,7 @@ Contract of :func:`load` (every failure is a 400 whose message starts with the c
 context, for example ``error converting YAML to JSON: yaml: ...``):
 
 - the body is first scanned as a stream of parser events (libyaml's parser keeps its own
-  stack, so this never recurses): more than :data:`~kubelite.api.typed.MAX_DEPTH` nested
+  stack, so this never recurses): more than :data:`~kubelite.api.nesting.MAX_DEPTH` nested
   collections, an alias to a node still open (a recursive document), or an expanded size
   (nodes plus scalar bytes, every alias counted at the size of its anchor) over
   :data:`MAX_EXPANDED` is refused before anything is composed. PyYAML's composer recurses on
@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from kubelite.api import errors, typed
+from kubelite.api import errors, nesting
 
 MAX_EXPANDED = 6 * 1024 * 1024
 """Budget of an expanded document (nodes plus scalar bytes, aliases included): twice the
@@ -78,8 +78,8 @@ def scan(body: bytes | str) -> None:
     for event in yaml.parse(body, Loader=_Base):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
-            if depth > typed.MAX_DEPTH:
-                raise errors.bad_request(typed.depth_error("yaml", typed.MAX_DEPTH))
+            if depth > nesting.MAX_DEPTH:
+                raise errors.bad_request(nesting.depth_error("yaml", nesting.MAX_DEPTH))
             total += 1
             anchor = event.anchor
             starts.append((anchor, total))

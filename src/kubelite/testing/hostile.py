@@ -18,7 +18,8 @@ from typing import Any
 
 import orjson
 
-from kubelite.api import errors, typed
+from kubelite.api import errors, nesting
+from kubelite.apiserver import typed
 
 JSON = dict[str, Any]
 NS = "/api/v1/namespaces/default"
@@ -156,7 +157,7 @@ def stored_is_clean(obj: JSON) -> str | None:
     api_version = str(obj.get("apiVersion", ""))
     group, _, version = api_version.rpartition("/")
     try:
-        typed.check_depth(obj)
+        nesting.check_depth(obj)
         decoded = typed.decode(obj, group, version, str(obj.get("kind", "")), strict=True)
     except errors.StatusError as exc:
         return exc.message

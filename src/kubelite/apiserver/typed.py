@@ -35,41 +35,14 @@ from typing import Any
 import orjson
 
 from kubelite.api import errors, openapi
+from kubelite.api.nesting import MAX_DEPTH, check_depth, depth_error
 
 JSON = dict[str, Any]
-
-MAX_DEPTH = 100
-"""Nesting levels an accepted document may have (kube's decoders allow 10,000; the stored
-form must stay well under orjson's limit of 254 levels with list and watch envelopes, and
-under Python's recursion limit in every walker)."""
 
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
 _ALPHABET = re.compile(rb"[^A-Za-z0-9+/=\r\n]")
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
-
-
-# --------------------------------------------------------------------------- depth
-
-def check_depth(value: Any, limit: int = MAX_DEPTH, what: str = "json") -> None:
-    """Raise a 400 when ``value`` nests deeper than ``limit`` containers (no recursion);
-    a ``limit`` below :data:`MAX_DEPTH` is what remains under an enclosing document."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: Any = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        if depth > limit:
-            raise errors.bad_request(depth_error(what, MAX_DEPTH))
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
-
-
-def depth_error(what: str, limit: int) -> str:
-    return f"{what}: exceeded max depth of {limit}"
 
 
 # --------------------------------------------------------------------------- compiled schemas

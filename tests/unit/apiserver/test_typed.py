@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from kubelite.api import errors, typed
+from kubelite.api import errors, nesting
+from kubelite.apiserver import typed
 
 
 def pod(**spec: Any) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def test_integral_floats_become_ints_and_int_or_string_takes_both() -> None:
 
 def test_depth_is_bounded_in_known_and_schema_less_fields() -> None:
     deep: Any = "x"
-    for _ in range(typed.MAX_DEPTH + 5):
+    for _ in range(nesting.MAX_DEPTH + 5):
         deep = {"a": deep}
     fields = {"manager": "m", "fieldsV1": deep}
     with pytest.raises(errors.StatusError) as exc:
@@ -93,7 +94,7 @@ def test_depth_is_bounded_in_known_and_schema_less_fields() -> None:
                      "ConfigMap")
     assert "exceeded max depth of 100" in exc.value.message
     with pytest.raises(errors.StatusError):
-        typed.check_depth(deep)
+        nesting.check_depth(deep)
     # an unknown field is dropped without being walked, however deep
     assert typed.decode({"metadata": {"name": "c"}, "x": deep}, "", "v1",
                         "ConfigMap").unknown == ("x",)
