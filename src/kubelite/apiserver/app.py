@@ -18,7 +18,7 @@ from aiohttp import web
 
 from kubelite.api import errors, scheme
 from kubelite.api.meta_time import Clock, utcnow
-from kubelite.apiserver import codec, httplog, node_certs, openapi_handlers
+from kubelite.apiserver import codec, failures, httplog, node_certs, openapi_handlers
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
@@ -120,7 +120,7 @@ class APIServer:
         if httplog.enabled():
             self.metrics.log_request = httplog.log_request
         app = web.Application(
-            middlewares=[self.metrics.middleware, self._errors_middleware,
+            middlewares=[self.metrics.middleware, failures.status_middleware,
                          self._auth_middleware, FairShare(self.serving.seats_per_user).middleware],
             client_max_size=codec.MAX_BODY + 1,
         )
@@ -140,31 +140,6 @@ class APIServer:
         r.add_route("*", "/api/{tail:.+}", self.handlers.handle)
         r.add_route("*", "/apis/{tail:.+}", self.handlers.handle)
         return app
-
-    @web.middleware
-    async def _errors_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:  # noqa: E501
-        try:
-            response = await handler(request)
-            for text in request.get(keys.WARNINGS) or ():
-                if not response.prepared:
-                    response.headers.add("Warning", '299 - "' + text.replace('"', '\\"') + '"')
-            return response
-        except errors.StatusError as exc:
-            return codec.status_response(exc)
-        except web.HTTPNotFound:
-            return codec.status_response(errors.StatusError(
-                404, "NotFound", "the server could not find the requested resource"))
-        except web.HTTPMethodNotAllowed:
-            return codec.status_response(errors.method_not_allowed())
-        except web.HTTPRequestEntityTooLarge:
-            return codec.status_response(errors.too_large())
-        except web.HTTPException:
-            raise
-        except (asyncio.CancelledError, ConnectionResetError):
-            raise
-        except Exception as exc:  # one place logs unexpected failures
-            log.exception("%s %s failed", request.method, request.path)
-            return codec.status_response(errors.internal(str(exc)))
 
     @web.middleware
     async def _auth_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
