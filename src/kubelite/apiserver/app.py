@@ -18,13 +18,16 @@ from aiohttp import web
 
 from kubelite.api import errors, scheme
 from kubelite.api.meta_time import Clock, utcnow
-from kubelite.apiserver import codec, node_certs, openapi_handlers
+from kubelite.apiserver import codec, failures, httplog, node_certs, openapi_handlers
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
 from kubelite.apiserver.fairness import FairShare
+from kubelite.apiserver.health import HealthChecks
 from kubelite.apiserver.kinds.serviceaccounts import ensure_default_service_account
+from kubelite.apiserver.metrics import APIServerMetrics
 from kubelite.apiserver.namespaces import NamespaceFinalizer
+from kubelite.apiserver.node_proxy import NodeProxy
 from kubelite.apiserver.openapi import openapi
 from kubelite.apiserver.pki import PKI
 from kubelite.apiserver.protobuf.protodesc import KubectlDescriptors
@@ -33,6 +36,7 @@ from kubelite.apiserver.registry import Registry
 from kubelite.apiserver.rest import ResourceHandlers
 from kubelite.apiserver.serving import ConnectionLimits, GuardedSite, drop_server_header
 from kubelite.private_files import write_private
+from kubelite.storage.instrumented import InstrumentedStore
 from kubelite.storage.interface import Store
 
 log = logging.getLogger(__name__)
@@ -75,10 +79,16 @@ class APIServer:
         *,
         clock: Clock = utcnow,
         protobuf: codec.ProtobufSchemas | None = None,
+        metrics: APIServerMetrics | None = None,
     ) -> None:
         """``protobuf`` reads Kubernetes protobuf bodies; by default its schemas come from
-        the kubectl on PATH, uncached."""
-        self.store = store
+        the kubectl on PATH, uncached. ``metrics``: this server's series (its own registry
+        by default), served at ``/metrics``."""
+        self.metrics = metrics if metrics is not None else APIServerMetrics()
+        self.raw_store = store
+        self.store: Store = InstrumentedStore(store, self.metrics.registry,
+                                              self.metrics.storage_type)
+        store = self.store
         self.serving = serving
         self.clock = clock
         self.registry = Registry(store, clock)
@@ -88,12 +98,16 @@ class APIServer:
         self.protobuf = protobuf or codec.ProtobufSchemas(KubectlDescriptors().load)
         self.handlers = ResourceHandlers(self.registry, self.discovery, clock, self.stopping,
                                          self.protobuf)
-        self.kubelet_proxy = KubeletProxy(
-            self.registry, KubeletClient.from_pki(serving.pki) if serving.pki else KubeletClient()
-        )
+        kubelet_client = KubeletClient.from_pki(serving.pki) if serving.pki else KubeletClient()
+        self.kubelet_proxy = KubeletProxy(self.registry, kubelet_client)
         self.kubelet_proxy.install(self.handlers)
         self.handlers.min_request_timeout = serving.min_request_timeout
+        self.node_proxy = NodeProxy(self.registry, kubelet_client)
+        self.node_proxy.install(self.handlers)
+        self.handlers.watch_counter = self.metrics.watch_counter
         self.ready = False
+        self._started = False
+        self.health = HealthChecks(lambda: self._started, self.stopping.is_set)
         self.namespace_finalizer = NamespaceFinalizer(self.registry)
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
@@ -103,17 +117,19 @@ class APIServer:
     # -- application ---------------------------------------------------------------------
 
     def _build_app(self) -> web.Application:
+        if httplog.enabled():
+            self.metrics.log_request = httplog.log_request
         app = web.Application(
-            middlewares=[self._errors_middleware, self._auth_middleware,
-                         FairShare(self.serving.seats_per_user).middleware],
+            middlewares=[self.metrics.middleware, failures.status_middleware,
+                         self._auth_middleware, FairShare(self.serving.seats_per_user).middleware],
             client_max_size=codec.MAX_BODY + 1,
         )
         app.on_response_prepare.append(drop_server_header)
         r = app.router
-        for path in ("/healthz", "/livez", "/readyz"):
-            r.add_get(path, self._health)
-            r.add_get(path + "/{check:.*}", self._health)
+        self.health.add_routes(app)
         r.add_get("/version", self.discovery.version)
+        r.add_get("/version/", self.discovery.version)  # kube-apiserver serves both
+        r.add_get("/metrics", self._metrics)
         r.add_get("/api", self.discovery.api)
         r.add_get("/api/", self.discovery.api)
         r.add_get("/apis", self.discovery.apis)
@@ -126,31 +142,6 @@ class APIServer:
         return app
 
     @web.middleware
-    async def _errors_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:  # noqa: E501
-        try:
-            response = await handler(request)
-            for text in request.get(keys.WARNINGS) or ():
-                if not response.prepared:
-                    response.headers.add("Warning", '299 - "' + text.replace('"', '\\"') + '"')
-            return response
-        except errors.StatusError as exc:
-            return codec.status_response(exc)
-        except web.HTTPNotFound:
-            return codec.status_response(errors.StatusError(
-                404, "NotFound", "the server could not find the requested resource"))
-        except web.HTTPMethodNotAllowed:
-            return codec.status_response(errors.method_not_allowed())
-        except web.HTTPRequestEntityTooLarge:
-            return codec.status_response(errors.too_large())
-        except web.HTTPException:
-            raise
-        except (asyncio.CancelledError, ConnectionResetError):
-            raise
-        except Exception as exc:  # one place logs unexpected failures
-            log.exception("%s %s failed", request.method, request.path)
-            return codec.status_response(errors.internal(str(exc)))
-
-    @web.middleware
     async def _auth_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
         if not (path in ANONYMOUS_PATHS or path.split("/", 2)[1] in ("healthz", "livez",
@@ -158,15 +149,8 @@ class APIServer:
             request[keys.USER] = self.authenticator.authenticate(request)
         return await handler(request)
 
-    async def _health(self, request: web.Request) -> web.Response:
-        ok = self.ready or request.path.startswith("/livez") or request.path == "/healthz"
-        if "verbose" in request.query:
-            lines = ["[+]ping ok", "[+]log ok", f"[{'+' if self.ready else '-'}]etcd ok"
-                     if self.ready else "[-]etcd failed: not ready"]
-            lines.append(f"{request.path.strip('/').split('/')[0]} check "
-                         f"{'passed' if ok else 'failed'}")
-            return web.Response(text="\n".join(lines) + "\n", status=200 if ok else 500)
-        return web.Response(text="ok" if ok else "not ready", status=200 if ok else 500)
+    async def _metrics(self, request: web.Request) -> web.Response:
+        return await self.metrics.handle_metrics(request, self.raw_store)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -202,6 +186,7 @@ class APIServer:
         self.site = site
         self.namespace_finalizer.start()
         self.port = site.port
+        self._started = True
         self.ready = True
 
     async def stop(self) -> None:
@@ -212,6 +197,7 @@ class APIServer:
             await self._runner.cleanup()
             self._runner = None
         await self.kubelet_proxy.close()
+        await self.node_proxy.close()
 
     def url(self) -> str:
         host = self.serving.bind_address

@@ -10,15 +10,18 @@ without one they are a 415 that says why. Responses are always JSON.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import yaml
 from aiohttp import web
 
-from kubelite.api import errors
+from kubelite.api import errors, nesting
+from kubelite.apiserver import typed, yamlbody
 from kubelite.apiserver.patch.patch import media_type
 from kubelite.apiserver.protobuf.protobuf import MEDIA_TYPE as PROTOBUF_TYPE
 from kubelite.apiserver.protobuf.protobuf import ProtobufDecoder, ProtobufError
@@ -28,8 +31,7 @@ JSON = dict[str, Any]
 JSON_TYPE = "application/json"
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default limit on request bodies
 
-# the C loader when PyYAML was built with libyaml
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_OFF_LOOP = 64 * 1024  # YAML bodies larger than this are decoded in a worker process
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -52,7 +54,7 @@ def decode_object(body: bytes, content_type: str,
     mt = media_type(content_type) if content_type else JSON_TYPE
     if mt in ("application/json", "*/*", ""):
         return _decode_json(body)
-    if mt in ("application/yaml", "application/x-yaml", "text/yaml"):
+    if mt in _YAML_TYPES:
         return _decode_yaml(body)
     if mt == PROTOBUF_TYPE and protobuf is not None:
         try:
@@ -111,52 +113,88 @@ async def decode_body(body: bytes, content_type: str,
         if protobuf is None:
             raise protobuf_unsupported("no schema source configured")
         return decode_object(body, content_type, await protobuf.decoder())
+    if len(body) > YAML_OFF_LOOP and is_yaml(content_type):
+        return _object(await load_yaml(body, "error converting YAML to JSON: "))
     return decode_object(body, content_type)
+
+
+async def load_yaml(body: bytes, context: str) -> Any:
+    """:func:`~kubelite.apiserver.yamlbody.load`, in a worker process for bodies over
+    :data:`YAML_OFF_LOOP`: PyYAML composes a document in C holding the GIL (a 3 MB body
+    held it for seconds, so a thread would stall the loop as much)."""
+    if len(body) <= YAML_OFF_LOOP:
+        return yamlbody.load(body, context)
+    ok, value = await _YAML_WORKER.run(body, context)
+    if not ok:
+        raise errors.bad_request(str(value))
+    return value
+
+
+
+class _YamlWorker:
+    """One lazily started ``spawn`` worker process that decodes large YAML bodies, one at a
+    time; a worker that died is replaced on the next body (that body is a 400)."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def run(self, body: bytes, context: str) -> tuple[bool, Any]:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, yamlbody.load_isolated, body,
+                                              context)
+        except BrokenProcessPool:
+            self._pool = None
+            return False, context + "yaml: the document could not be decoded"
+
+
+_YAML_WORKER = _YamlWorker()
+
+
+def is_yaml(content_type: str) -> bool:
+    return bool(content_type) and media_type(content_type) in _YAML_TYPES
+
+
+_YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 
 def _decode_json(body: bytes) -> JSON:
     if not body.strip():
         raise errors.bad_request("Object 'Kind' is missing in '" + body.decode(errors="replace") + "'")  # noqa: E501
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise errors.bad_request(
-            f"couldn't get version/kind; json parse error: {_json_error_text(exc)}"
-        ) from None
+    return _object(loads_json(body, "couldn't get version/kind; json parse error: "))
+
+
+def _object(value: Any) -> JSON:
     if not isinstance(value, dict):
         raise errors.bad_request(
             "couldn't get version/kind; json parse error: json: cannot unmarshal "
-            f"{_go_type(value)} into Go value of type struct {{ APIVersion string "
+            f"{typed.json_type(value)} into Go value of type struct {{ APIVersion string "
             '"json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }'
         )
     return value
 
 
-def _decode_yaml(body: bytes) -> JSON:
+def loads_json(body: bytes, context: str = "") -> Any:
+    """A JSON body, or a 400 whose message starts with ``context``. Its nesting is bounded
+    where it becomes an object (``decoding.typed_object``)."""
     try:
-        value = yaml.load(body, Loader=_YamlLoader)
-    except yaml.YAMLError as exc:
-        raise errors.bad_request(f"error converting YAML to JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise errors.bad_request("couldn't get version/kind; json parse error: not an object")
-    return value
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise errors.bad_request(context + _json_error_text(exc)) from None
+
+
+def _decode_yaml(body: bytes) -> JSON:
+    return _object(yamlbody.load(body, "error converting YAML to JSON: "))
 
 
 def _json_error_text(exc: Exception) -> str:
     text = str(exc)
+    if any(word in text.lower() for word in ("allocate", "recursion", "depth")):
+        return nesting.depth_error("json", nesting.MAX_DEPTH)
     return text.split(":", 1)[0] if "line" in text else text
-
-
-def _go_type(value: Any) -> str:
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    return "null"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Patch application for the API server, unknown-field checks by fieldValidation mode, and
-the write options of field management (``fieldManager``, ``force``, server-side apply).
+"""Patch application for the API server, and the write options of field management
+(``fieldManager``, ``force``, server-side apply).
 
 The algorithms live in ``kubelite.api`` (JSON patch, merge patch, strategic merge patch,
 server-side apply); this module feeds them the kind's schema and the request's options.
@@ -8,19 +8,16 @@ server-side apply); this module feeds them the kind's schema and the request's o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import orjson
-import yaml
 
-from kubelite.api import errors, scheme
-from kubelite.apiserver import registry
-from kubelite.apiserver.openapi import fieldcheck, openapi
+from kubelite.api import errors, nesting, scheme
+from kubelite.apiserver import codec, registry
+from kubelite.apiserver.openapi import openapi
 from kubelite.apiserver.patch import apply, patch
 from kubelite.storage.interface import JSON
 
 MAX_MANAGER_LENGTH = 128
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def apply_patch(res: scheme.Resource | None, current: JSON, body: bytes,
@@ -34,23 +31,6 @@ def apply_patch(res: scheme.Resource | None, current: JSON, body: bytes,
         raise patch.unsupported_patch(content_type)
     schema = openapi.schema_for(res.group, res.version, res.kind) if res is not None else None
     return patch.apply_patch(content_type, current, body, schema)
-
-
-def check_fields(res: scheme.Resource, obj: JSON, mode: str) -> list[str]:
-    """Unknown fields per ``fieldValidation``: Strict raises 400, Warn (the default when
-    absent) returns texts for Warning headers, Ignore checks nothing."""
-    if mode not in ("Strict", "Warn", "Ignore"):
-        raise errors.bad_request(
-            f'invalid fieldValidation directive: "{mode}" (must be one of Ignore, Warn, '
-            "or Strict)"
-        )
-    if mode == "Ignore":
-        return []
-    unknown = fieldcheck.unknown_fields(obj, res.group, res.version, res.kind)
-    texts = [f'unknown field "{path}"' for path in unknown]
-    if texts and mode == "Strict":
-        raise errors.bad_request("strict decoding error: " + ", ".join(texts))
-    return texts
 
 
 def _options_invalid(kind: str, causes: list[errors.Cause]) -> errors.StatusError:
@@ -113,15 +93,16 @@ def apply_options(query: Mapping[str, str]) -> tuple[str, bool]:
     return manager, force in ("true", "1")
 
 
-def decode_apply(body: bytes) -> JSON:
+async def decode_apply(body: bytes) -> JSON:
     """An apply configuration: YAML or JSON, one object."""
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
-        try:
-            value = yaml.load(body, Loader=_YamlLoader)
-        except yaml.YAMLError as exc:
-            raise errors.bad_request(f"error decoding YAML: {exc}") from None
+        value = await codec.load_yaml(body, "error decoding YAML: ")
+    try:
+        nesting.check_depth(value)
+    except errors.StatusError as exc:
+        raise errors.bad_request("error decoding YAML: " + exc.message) from None
     if not isinstance(value, dict):
         raise errors.bad_request(
             "error decoding YAML: error unmarshaling JSON: while decoding JSON: json: cannot "

@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import orjson
 from aiohttp import web
 
 from kubelite.api import convert, errors, fieldselectors, scheme, selectors
 from kubelite.api.meta_time import Clock, rfc3339
-from kubelite.apiserver import codec, patching, paths
+from kubelite.apiserver import codec, decoding, patching, paths, query
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.discovery import Discovery
 from kubelite.apiserver.kinds.table import strategy_for
@@ -29,11 +28,7 @@ from kubelite.storage.interface import JSON, Compacted
 
 SubresourceHandler = Callable[[web.Request, paths.RequestInfo], Awaitable[web.StreamResponse]]
 
-_TRUE = ("true", "1")
-
-
-def _flag(query: Any, name: str) -> bool:
-    return str(query.get(name, "")).lower() in _TRUE
+_flag = query.flag
 
 
 def _dry_run(request: web.Request) -> bool:
@@ -53,9 +48,13 @@ def _decode_continue(token: str) -> tuple[int, str]:
     try:
         padded = token + "=" * (-len(token) % 4)
         data = orjson.loads(base64.urlsafe_b64decode(padded))
-        return int(data["rv"]), str(data["start"])
+        rv, start = data["rv"], data["start"]
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         raise errors.bad_request("continue key is not valid: invalid continue token") from None
+    if type(rv) is not int or not 0 < rv < 2**63 or not isinstance(start, str):
+        raise errors.bad_request("continue key is not valid: incorrect encoded start "
+                                 "resourceVersion (version meta.k8s.io/v1)")
+    return rv, start
 
 
 def _events_core() -> scheme.Resource:
@@ -111,6 +110,8 @@ class ResourceHandlers:
         self.min_request_timeout = DEFAULT_MIN_REQUEST_TIMEOUT
         # pods/log, exec, attach, portforward, proxy: installed by the kubelet proxy layer
         self.subresource_handlers: dict[tuple[str, str], SubresourceHandler] = {}
+        # the API server's metrics: what a watch of a resource calls for each event sent
+        self.watch_counter: Callable[[scheme.Resource], Callable[[], None]] | None = None
 
     # -- dispatch ------------------------------------------------------------------------
 
@@ -217,19 +218,27 @@ class ResourceHandlers:
     async def get(
         self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
     ) -> web.Response:
+        self._check_read_version(request)
         obj = await self.registry.get(res, namespace, name)
         return self._respond_object(request, res, obj)
+
+    def _check_read_version(self, request: web.Request, continued: int = 0) -> None:
+        """400 for a malformed resourceVersion, 504 (kube's answer after waiting) for one
+        the store has not reached."""
+        asked = max(query.resource_version(request.query) or 0, continued)
+        current = self.registry.store.revision
+        if asked > current:
+            raise query.too_large_resource_version(asked, current)
 
     async def list(
         self, request: web.Request, res: scheme.Resource, namespace: str | None
     ) -> web.Response:
         match = self._matcher(request, res)
-        try:
-            limit = int(request.query.get("limit", "0") or 0)
-        except ValueError:
-            raise errors.bad_request("limit must be an integer") from None
+        query.check_list_options(request.query, watch=False)
+        limit = query.int_param(request.query, "limit") or 0
         token = request.query.get("continue", "")
         revision, start = _decode_continue(token) if token else (0, "")
+        self._check_read_version(request, revision)
         try:
             listing = await self.registry.list(
                 res, namespace, revision=revision, start_after=start
@@ -272,12 +281,10 @@ class ResourceHandlers:
         self, request: web.Request, res: scheme.Resource, namespace: str | None
     ) -> web.StreamResponse:
         match = self._matcher(request, res)
-        timeout: float | None = None
-        if "timeoutSeconds" in request.query:
-            try:
-                timeout = float(request.query["timeoutSeconds"])
-            except ValueError:
-                raise errors.bad_request("timeoutSeconds must be an integer") from None
+        query.check_list_options(request.query, watch=True)
+        query.resource_version(request.query)
+        seconds = query.int_param(request.query, "timeoutSeconds")
+        timeout = float(seconds) if seconds is not None else None
         accept = codec.negotiate(request.headers.get("Accept", ""))
         include = request.query.get("includeObject", "Metadata")
         table_fn = None
@@ -295,6 +302,8 @@ class ResourceHandlers:
             table=table_fn, bookmarks=_flag(request.query, "allowWatchBookmarks"),
             timeout=timeout or server_timeout(self.min_request_timeout),
             stopping=self.stopping, transform=request.get(keys.FROM_STORAGE),
+            on_event=self.watch_counter(request.get(keys.ADDRESSED) or res)
+            if self.watch_counter else None,
         )
         return await stream.run(request, request.query.get("resourceVersion"))
 
@@ -310,6 +319,9 @@ class ResourceHandlers:
         body = await codec.read_body(request)
         obj = await codec.decode_body(body, request.headers.get("Content-Type", ""),
                                       self.protobuf)
+        obj, warnings = decoding.typed_object(
+            res, obj, decoding.validation_mode(request.query), body=True)
+        warn(request, warnings)
         kind = obj.get("kind")
         api_version = obj.get("apiVersion")
         if kind and kind != res.kind:
@@ -335,7 +347,6 @@ class ResourceHandlers:
                 "the namespace of the provided object does not match the namespace sent on "
                 "the request"
             )
-        warn(request, patching.check_fields(res, obj, request.query.get("fieldValidation", "Warn")))
         manager = _manager(request, "CreateOptions")
         created = await self.registry.create(res, namespace, obj, dry_run=_dry_run(request),
                                              field_manager=manager)
@@ -346,7 +357,7 @@ class ResourceHandlers:
         subresource: str | None,
     ) -> web.Response:
         obj = await self._decode(request, res)
-        warn(request, patching.check_fields(res, obj, request.query.get("fieldValidation", "Warn")))
+        decoding.check_update_resource_version(obj)
         updated = await self.registry.update(
             res, namespace, name, obj, subresource=subresource, dry_run=_dry_run(request),
             field_manager=_manager(request, "UpdateOptions"),
@@ -359,7 +370,7 @@ class ResourceHandlers:
     ) -> web.Response:
         content_type = request.headers.get("Content-Type", "")
         body = await codec.read_body(request)
-        validation_mode = request.query.get("fieldValidation", "Warn")
+        validation_mode = decoding.validation_mode(request.query)
         if patch.media_type(content_type) == patch.APPLY_PATCH:
             return await self._server_side_apply(request, res, namespace, name, subresource,
                                                  body, validation_mode)
@@ -367,7 +378,8 @@ class ResourceHandlers:
 
         def apply(current: JSON) -> JSON:
             patched = patching.apply_patch(res, current, body, content_type)
-            request[keys.WARNINGS] = patching.check_fields(res, patched, validation_mode)
+            patched, request[keys.WARNINGS] = decoding.typed_object(res, patched,
+                                                                    validation_mode)
             return patched
 
         updated = await self.registry.guaranteed_update(
@@ -382,9 +394,10 @@ class ResourceHandlers:
     ) -> web.Response:
         """PATCH with ``application/apply-patch+yaml``: create (201) or merge (200)."""
         manager, force = patching.apply_options(request.query)
-        config = patching.decode_apply(body)
+        config = await patching.decode_apply(body)
         addressed: scheme.Resource | None = request.get("addressed")
-        warn(request, patching.check_fields(addressed or res, config, validation_mode))
+        config, warnings = decoding.typed_object(addressed or res, config, validation_mode)
+        warn(request, warnings)
         to_storage = request.get("to_storage")
         if to_storage is not None:
             config = to_storage(config)
@@ -399,6 +412,7 @@ class ResourceHandlers:
         def apply(current: JSON | None) -> JSON:
             new = patching.server_side_apply(res, current, config, manager, force,
                                              rfc3339(self.clock()), subresource)
+            new = decoding.typed_object(res, new)[0]
             got = (new.get("metadata") or {}).get("name") or ""
             if got != name:
                 raise errors.bad_request(
@@ -417,9 +431,14 @@ class ResourceHandlers:
         body = await codec.read_body(request)
         doc = await codec.decode_body(
             body, request.headers.get("Content-Type", ""), self.protobuf) if body else None
-        query = {k: request.query[k] for k in ("gracePeriodSeconds", "propagationPolicy",
-                                                 "dryRun") if k in request.query}
-        return DeleteOptions.from_json(doc, query)
+        if doc is not None:
+            doc = decoding.typed_kind(doc, "", "v1", "DeleteOptions")
+        params = {k: request.query[k] for k in ("gracePeriodSeconds", "propagationPolicy",
+                                                  "dryRun") if k in request.query}
+        query.int_param(params, "gracePeriodSeconds")
+        if "orphanDependents" in request.query:
+            params["orphanDependents"] = str(query.flag(request.query, "orphanDependents"))
+        return DeleteOptions.from_json(doc, params)
 
     async def delete(
         self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
@@ -477,8 +496,9 @@ class ResourceHandlers:
             raise errors.method_not_allowed()
         content_type = request.headers.get("Content-Type", "")
         body = await codec.read_body(request)
-        put_scale = (await codec.decode_body(body, content_type, self.protobuf)
-                     if request.method == "PUT" else None)
+        put_scale = (decoding.typed_kind(
+            await codec.decode_body(body, content_type, self.protobuf),
+            "autoscaling", "v1", "Scale") if request.method == "PUT" else None)
         manager = _manager(request, "UpdateOptions" if request.method == "PUT"
                            else "PatchOptions")
 
@@ -490,7 +510,9 @@ class ResourceHandlers:
                 if rv and rv != current["metadata"]["resourceVersion"]:
                     raise errors.conflict(res.plural, name, res.group)
             else:
-                new_scale = patching.apply_patch(None, scale, body, content_type)
+                new_scale = decoding.typed_kind(
+                    patching.apply_patch(None, scale, body, content_type),
+                    "autoscaling", "v1", "Scale")
             # ScaleSpec.replicas is a Go int32 with omitempty: absent means 0
             replicas = (new_scale.get("spec") or {}).get("replicas", 0)
             if not isinstance(replicas, int) or replicas < 0:
@@ -532,6 +554,9 @@ class ResourceHandlers:
         body = await codec.decode_body(
             await codec.read_body(request), request.headers.get("Content-Type", ""),
             self.protobuf)
+        group, _, version = str(body.get("apiVersion") or "policy/v1").rpartition("/")
+        if body.get("kind") in (None, "Eviction"):
+            body = decoding.typed_kind(body, group, version, "Eviction")
         if body.get("kind") not in (None, "Eviction"):
             raise errors.bad_request(f"the kind in the data ({body.get('kind')}) does not "
                                      "match the expected kind (Eviction)")
@@ -550,6 +575,7 @@ class ResourceHandlers:
         body = await codec.decode_body(
             await codec.read_body(request), request.headers.get("Content-Type", ""),
             self.protobuf)
+        body = decoding.typed_kind(body, "", "v1", "Binding")
         target = (body.get("target") or {}).get("name")
         if not target:
             raise errors.invalid("Binding", name, [errors.Cause(

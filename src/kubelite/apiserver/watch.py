@@ -80,8 +80,11 @@ class WatchStream:
         timeout: float | None = None,
         transform: Callable[[JSON], JSON] | None = None,
         stopping: asyncio.Event | None = None,
+        on_event: Callable[[], None] | None = None,
     ) -> None:
+        """``on_event`` is called for each event sent (the API server counts them)."""
         self.store = store
+        self.on_event = on_event
         self.res = res
         self.prefix = prefix
         self.match = match
@@ -93,6 +96,8 @@ class WatchStream:
         self._first = True
 
     def _encode(self, kind: str, obj: JSON) -> bytes:
+        if self.on_event is not None:
+            self.on_event()
         if self.transform is not None:
             obj = self.transform(obj)
         if self.table is not None:

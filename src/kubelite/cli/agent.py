@@ -18,20 +18,22 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubelite import logs
 from kubelite.apiserver import join_token
 from kubelite.apiserver.node_certs import CACERTS_PATH, SERVING_KUBELET_PATH
 from kubelite.cli.netflags import cidr, interface_name
+from kubelite.client import metrics as client_metrics
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
 from kubelite.images.service import ImageService, import_folder
 from kubelite.kubelet.config import DEFAULT_CONFIG_PATH, KubeletSettings, load_or_create
 from kubelite.kubelet.image_gc import ImageGC, ImageGCPolicy
 from kubelite.kubelet.kubelet import Kubelet
+from kubelite.kubelet.metrics import KubeletMetrics
 from kubelite.kubelet.node_status import host_ip
 from kubelite.kubelet.server import FinderLookup, KubeletServer, KubeletServerConfig
 from kubelite.network.cni import BridgeNetworkConfig, CniNetwork
@@ -154,8 +156,12 @@ async def start_agent(args: argparse.Namespace, client: ApiClient, *,
         logs_dir=config.pod_logs_dir or str(agent_dir / "pod-logs"),
         node_labels={"node-role.kubernetes.io/control-plane": "true"} if server_node else {})
     kubelet = Kubelet(client, runtime, images, config, settings, image_gc=image_gc)
+    # the node's own registry: kubelet_*, prober_*, cAdvisor's and its client's series
+    metrics = KubeletMetrics(runtime, cgroup_root(data_dir))
+    client.metrics = client_metrics.for_registry(metrics.registry)
+    metrics.observe(kubelet.prober, kubelet.status_manager)
     server = await start_kubelet_server(client, kubelet, agent_dir / "tls", node_name,
-                                        settings.node_ip, config.port, serving_cert)
+                                        settings.node_ip, config.port, serving_cert, metrics)
     await kubelet.start(serving_port=server.port)
     print(f"kubelite: kubelet for node {node_name} started (pods {pod_cidr}, "
           f"port {server.port})", flush=True)
@@ -175,7 +181,8 @@ def _write_private_files(folder: Path, files: dict[str, str]) -> None:
 
 async def start_kubelet_server(client: ApiClient, kubelet: Kubelet, tls_dir: Path,
                                node_name: str, node_ip: str, port: int,
-                               serving_cert: ServingCertSource | None = None) -> KubeletServer:
+                               serving_cert: ServingCertSource | None = None,
+                               metrics: KubeletMetrics | None = None) -> KubeletServer:
     """The kubelet's HTTPS server (logs, exec, attach, port-forward), with a serving
     certificate the API server signs for this node; only clients with a certificate from
     the cluster CA (the API server) get in."""
@@ -188,7 +195,7 @@ async def start_kubelet_server(client: ApiClient, kubelet: Kubelet, tls_dir: Pat
     await asyncio.to_thread(_write_private_files, tls_dir, files)
     server = KubeletServer(FinderLookup(kubelet), KubeletServerConfig(
         port=port, cert_file=tls_dir / "kubelet.crt", key_file=tls_dir / "kubelet.key",
-        client_ca_file=tls_dir / "ca.crt"))
+        client_ca_file=tls_dir / "ca.crt"), metrics=metrics)
     await server.start()
     return server
 
@@ -204,7 +211,7 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "token's CA hash)")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                    help="folder holding all state (default %(default)s)")
-    p.add_argument("--debug", action="store_true", help="log at debug level")
+    logs.add_flags(p)
     add_kubelet_flags(p)
     p.set_defaults(func=run)
 
@@ -252,7 +259,5 @@ async def serve(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logs.setup(logs.verbosity_of(args))
     return asyncio.run(serve(args))

@@ -16,16 +16,19 @@ import signal
 import sys
 from pathlib import Path
 
+from kubelite import logs
 from kubelite.apiserver import join_token
 from kubelite.apiserver.app import APIServer, ServingConfig, write_kubeconfig
 from kubelite.apiserver.auth import TokenFile
 from kubelite.apiserver.codec import ProtobufSchemas
 from kubelite.apiserver.discovery import VERSION
+from kubelite.apiserver.metrics import APIServerMetrics
 from kubelite.apiserver.pki import PKI, ensure_pki, issue_serving_cert, new_token
 from kubelite.apiserver.protobuf.protodesc import KubectlDescriptors
 from kubelite.apiserver.serving import ConnectionLimits, raise_fd_limit
 from kubelite.cli.agent import Agent, ServingCertSource, add_kubelet_flags, start_agent
 from kubelite.cli.netflags import check_cidrs, cidr
+from kubelite.client import metrics as client_metrics
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.manager import ControllerManager
@@ -37,12 +40,37 @@ from kubelite.storage.watchcache import WatchCache
 log = logging.getLogger("kubelite")
 
 DEFAULT_DATA_DIR = Path("/var/lib/kubelite")
+ENDPOINTS = """\
+endpoints (HTTPS on --https-listen-port; all but the health paths need credentials):
+  /api, /apis, /openapi/v2, /openapi/v3  the Kubernetes API as kubectl uses it
+  /version (also /version/)              the served Kubernetes version
+  /healthz, /livez, /readyz              health; ?verbose lists the checks, ?exclude=NAME
+                                         skips one; /livez/NAME, /readyz/NAME each check
+                                         (ping, log, etcd; readyz adds etcd-readiness,
+                                         shutdown); no credentials needed
+  /metrics                               Prometheus text: apiserver_request_total and
+                                         friends, etcd_request_duration_seconds, the
+                                         scheduler's, controllers' work queues,
+                                         rest_client_*, process_* and python_gc_*
+  /api/v1/nodes/NAME/proxy/metrics       a kubelet's /metrics, /metrics/probes and
+                                         /metrics/cadvisor, relayed (GET)
+kubelet (HTTPS on --kubelet-port, for client certificates of the cluster CA):
+  /metrics            kubelet_running_pods, kubelet_running_containers,
+                      kubelet_pod_start_duration_seconds, rest_client_*, process_*
+  /metrics/probes     prober_probe_total
+  /metrics/cadvisor   container_cpu_usage_seconds_total, container_memory_working_set_bytes,
+                      container_network_*_total, labelled as cAdvisor's
+logs: klog-style lines on stderr; -v 3 adds one line per API request
+"""
 DEFAULT_KUBECONFIG = Path("/etc/kubelite/kubelite.yaml")
 NODE_USER = "kubelite:node"
 
 
 def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = subs.add_parser("server", help="run the API server, controllers, scheduler and kubelet")
+    p = subs.add_parser("server", help="run the API server, controllers, scheduler and kubelet",
+                        description="Run the API server, controllers, scheduler and this "
+                                    "machine's kubelet in one process.",
+                        epilog=ENDPOINTS, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                    help="folder holding all state (default %(default)s)")
     p.add_argument("--bind-address", default="0.0.0.0",
@@ -65,8 +93,8 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="run the control plane only, no kubelet on this machine")
     p.add_argument("--service-cidr", default="10.43.0.0/16", type=cidr,
                    help="Service cluster IPs, apart from --cluster-cidr (default %(default)s)")
-    p.add_argument("--debug", action="store_true", help="log at debug level")
     _add_connection_flags(p)
+    logs.add_flags(p)
     add_kubelet_flags(p)
     p.set_defaults(func=run)
 
@@ -178,10 +206,14 @@ async def serve(args: argparse.Namespace) -> int:
     # kubectl's typed clients send protobuf: its schemas come from the kubectl binaries,
     # cached under the data dir (never in the repository)
     protobuf = ProtobufSchemas(KubectlDescriptors(server_dir / "proto-descriptors.bin").load)
+    # one registry for the control plane: the API server's /metrics shows the
+    # scheduler's and the controllers' series too (they share this process)
+    metrics = APIServerMetrics()
     api = APIServer(store, tokens, ServingConfig(
         args.bind_address, args.https_listen_port, pki,
         min_request_timeout=float(args.min_request_timeout), limits=_limits(args),
-        seats_per_user=args.max_requests_inflight_per_user), protobuf=protobuf)
+        seats_per_user=args.max_requests_inflight_per_user), protobuf=protobuf, metrics=metrics)
+    control_plane = client_metrics.for_registry(metrics.registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -202,14 +234,16 @@ async def serve(args: argparse.Namespace) -> int:
         config = token_config(api.url(), node_token, str(pki.ca_cert))
         client = ApiClient(config, user_agent=f"kubelet/{VERSION['gitVersion']}")
         scheduler_client = ApiClient(config,
-                                     user_agent=f"kube-scheduler/{VERSION['gitVersion']}")
+                                     user_agent=f"kube-scheduler/{VERSION['gitVersion']}",
+                                     metrics=control_plane)
         controllers_client = ApiClient(
-            config, user_agent=f"kube-controller-manager/{VERSION['gitVersion']}")
+            config, user_agent=f"kube-controller-manager/{VERSION['gitVersion']}",
+            metrics=control_plane)
         if not args.disable_controller_manager:
-            controllers = ControllerManager(controllers_client)
+            controllers = ControllerManager(controllers_client, metrics=control_plane)
             await controllers.start()
         if not args.disable_scheduler:
-            scheduler = Scheduler(scheduler_client)
+            scheduler = Scheduler(scheduler_client, registry=metrics.registry)
             await scheduler.start()
         if not args.disable_agent:
             agent = await start_agent(args, client, server_node=True,
@@ -233,9 +267,5 @@ async def serve(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.setup(logs.verbosity_of(args))
     return asyncio.run(serve(args))

@@ -8,10 +8,11 @@ Objects are plain JSON dicts (rule 7: typed at the boundary by the scheme).
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import orjson
@@ -21,6 +22,7 @@ from kubelite.api.errors import StatusError
 from kubelite.api.meta import JSON
 from kubelite.client.config import ClientConfig
 from kubelite.client.errors import ConnectionFailed
+from kubelite.client.metrics import ClientMetrics
 
 PATCH_TYPES = {
     "merge": "application/merge-patch+json",
@@ -64,8 +66,12 @@ def _namespace_of(res: scheme.Resource, namespace: str | None,
 class ApiClient:
     """An HTTP session to one API server. Use as ``async with`` or call :meth:`close`."""
 
-    def __init__(self, config: ClientConfig, *, user_agent: str = "kubelite") -> None:
+    def __init__(self, config: ClientConfig, *, user_agent: str = "kubelite",
+                 metrics: ClientMetrics | None = None) -> None:
+        """``metrics``: where ``rest_client_*`` series of this client's calls go."""
         self.config = config
+        self.metrics = metrics
+        self._host = urlsplit(config.base_url).netloc
         headers = {"User-Agent": user_agent, "Accept": "application/json"}
         if config.token:
             headers["Authorization"] = f"Bearer {config.token}"
@@ -115,11 +121,14 @@ class ApiClient:
         """One request; the decoded JSON answer, or StatusError / ConnectionFailed."""
         data = orjson.dumps(body) if body is not None else None
         headers = {"Content-Type": content_type} if data is not None else None
+        start = time.monotonic()
+        code = "<error>"
         try:
             async with self.session.request(
                 method, self.config.base_url + path, params=dict(params or {}), data=data,
                 headers=headers, timeout=aiohttp.ClientTimeout(total=timeout),
             ) as resp:
+                code = str(resp.status)
                 raw = await resp.read()
                 if resp.status >= 400:
                     raise _status_error(resp.status, raw)
@@ -127,6 +136,9 @@ class ApiClient:
                 return result
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise ConnectionFailed(f"{method} {path}: {exc or type(exc).__name__}") from exc
+        finally:
+            if self.metrics is not None:
+                self.metrics.record_request(self._host, method, code, time.monotonic() - start)
 
     # -- verbs ---------------------------------------------------------------------------
 
@@ -162,10 +174,14 @@ class ApiClient:
         if allow_bookmarks:
             params["allowWatchBookmarks"] = "true"
         url = self.config.base_url + self.path(res, namespace)
+        start = time.monotonic()
         try:
             async with self.session.get(url, params=params,
                                         timeout=aiohttp.ClientTimeout(total=None,
                                                                       sock_read=None)) as resp:
+                if self.metrics is not None:
+                    self.metrics.record_request(self._host, "GET", str(resp.status),
+                                                time.monotonic() - start)
                 if resp.status >= 400:
                     raise _status_error(resp.status, await resp.read())
                 while True:

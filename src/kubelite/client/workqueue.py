@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
 from kubelite.aio.clock import REAL, Clock, TimerHandle
+from kubelite.client.metrics import NO_INSTRUMENTS, ClientMetrics, QueueInstruments
 
 log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
@@ -41,6 +42,11 @@ class WorkQueue(Generic[K]):
         self._timers: dict[K, TimerHandle] = {}
         self._wakeup = asyncio.Event()
         self._shutdown = False
+        self._instruments: QueueInstruments = NO_INSTRUMENTS
+
+    def instrument(self, metrics: ClientMetrics, name: str) -> None:
+        """Report this queue as ``workqueue_*{name}`` series of ``metrics``."""
+        self._instruments = metrics.queue(name, self.__len__)
 
     def __len__(self) -> int:
         return len(self._queue)
@@ -54,6 +60,7 @@ class WorkQueue(Generic[K]):
         if self._shutdown or key in self._dirty:
             return
         self._dirty.add(key)
+        self._instruments.queued(key)
         if key not in self._processing:
             self._queue.append(key)
             self._notify()
@@ -79,6 +86,7 @@ class WorkQueue(Generic[K]):
     def add_rate_limited(self, key: K) -> None:
         n = self._failures.get(key, 0)
         self._failures[key] = n + 1
+        self._instruments.retried()
         self.add_after(key, min(self.base_delay * (2 ** n), self.max_delay))
 
     def num_requeues(self, key: K) -> int:
@@ -97,10 +105,12 @@ class WorkQueue(Generic[K]):
         key = self._queue.popleft()
         self._processing.add(key)
         self._dirty.discard(key)
+        self._instruments.handed_out(key)
         return key
 
     def done(self, key: K) -> None:
         self._processing.discard(key)
+        self._instruments.finished(key)
         if key in self._dirty:
             self._queue.append(key)
             self._notify()

@@ -13,6 +13,7 @@ import logging
 from kubelite.aio.clock import REAL, Clock
 from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Informer
+from kubelite.client.metrics import ClientMetrics
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.base import Controller
 from kubelite.controllers.daemonset import DaemonSetController
@@ -34,7 +35,9 @@ log = logging.getLogger(__name__)
 
 
 class ControllerManager:
-    def __init__(self, client: ApiClient, *, clock: Clock = REAL) -> None:
+    def __init__(self, client: ApiClient, *, clock: Clock = REAL,
+                 metrics: ClientMetrics | None = None) -> None:
+        """``metrics``: where each controller's queue reports ``workqueue_*{name}``."""
         self.client = client
         self.pods = Informer(client, PODS)
         self.nodes = Informer(client, NODES)
@@ -63,6 +66,9 @@ class ControllerManager:
                      self.nodes, *extra])
         self.controllers: list[Controller] = [self.replicaset, self.deployment,
                                               self.daemonset, self.gc]
+        if metrics is not None:
+            for c in self.controllers:  # queue names as kube-controller-manager's
+                c.queue.instrument(metrics, c.name.removesuffix("-controller").replace("-", "_"))
 
     async def start(self) -> None:
         for c in self.controllers:

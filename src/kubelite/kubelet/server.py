@@ -37,6 +37,7 @@ from typing import Protocol
 from aiohttp import web
 
 from kubelite.kubelet import crilog
+from kubelite.kubelet.metrics import KubeletMetrics
 from kubelite.runtime.protocol import (
     ByteReader,
     ByteWriter,
@@ -246,7 +247,9 @@ def _text_error(code: int, message: str) -> web.Response:
 class KubeletServer:
     """Serves logs and streams of this node's pods over HTTPS."""
 
-    def __init__(self, lookup: PodLookup, config: KubeletServerConfig) -> None:
+    def __init__(self, lookup: PodLookup, config: KubeletServerConfig, *,
+                 metrics: KubeletMetrics | None = None) -> None:
+        """``metrics``: serve ``/metrics``, ``/metrics/probes`` and ``/metrics/cadvisor``."""
         self.lookup = lookup
         self.config = config
         self.port = config.port
@@ -260,6 +263,8 @@ class KubeletServer:
             r.add_route("POST", f"/{verb}/{{ns}}/{{pod}}/{{container}}", self.exec_attach)
         r.add_route("GET", "/portForward/{ns}/{pod}", self.port_forward)
         r.add_route("POST", "/portForward/{ns}/{pod}", self.port_forward)
+        if metrics is not None:
+            metrics.add_routes(self.app)
 
     # -- lifecycle -----------------------------------------------------------------------
 

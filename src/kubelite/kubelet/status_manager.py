@@ -8,6 +8,7 @@ re-created pod of the same name is never touched). A pod that is gone is forgott
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from kubelite.api.errors import StatusError
 from kubelite.client.errors import ClientError
@@ -23,6 +24,7 @@ class StatusManager:
         self.client = client
         self._written: dict[str, JSON] = {}
         self.writes = 0
+        self.on_written: Callable[[str, JSON], None] | None = None  # (uid, status): metrics
 
     def last(self, uid: str) -> JSON | None:
         return self._written.get(uid)
@@ -47,6 +49,8 @@ class StatusManager:
             return False
         self._written[uid] = status
         self.writes += 1
+        if self.on_written is not None:
+            self.on_written(uid, status)
         return True
 
     def forget(self, uid: str) -> None:

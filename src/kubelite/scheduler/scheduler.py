@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+
+from prometheus_client import CollectorRegistry
 
 from kubelite.aio import tasks as aiotasks
 from kubelite.api.errors import StatusError
@@ -29,6 +32,7 @@ from kubelite.client.resources import NODES, PODS
 from kubelite.client.rest import ApiClient
 from kubelite.client.workqueue import WorkQueue, run_workers
 from kubelite.scheduler.filters import failure_message, node_reasons, pod_requests
+from kubelite.scheduler.metrics import SchedulerMetrics
 
 log = logging.getLogger(__name__)
 NAME = "default-scheduler"
@@ -44,7 +48,8 @@ def _pending(pod: JSON) -> bool:
 
 
 class Scheduler:
-    def __init__(self, client: ApiClient) -> None:
+    def __init__(self, client: ApiClient, *, registry: CollectorRegistry | None = None) -> None:
+        """``registry``: where the ``scheduler_*`` series go (none when None)."""
         self.client = client
         self.pods = Informer(client, PODS)
         self.nodes = Informer(client, NODES)
@@ -56,6 +61,10 @@ class Scheduler:
         self._node_of: dict[str, str] = {}  # pod key -> node, the index's inverse
         self._retry: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
+        self.metrics: SchedulerMetrics | None = None
+        if registry is not None:
+            self.metrics = SchedulerMetrics(registry, NAME)
+            self.metrics.watch_queues(self.queue.__len__, self._unschedulable.__len__)
 
     async def start(self) -> None:
         self.pods.add_handlers(on_add=self._pod_event, on_update=lambda o, n: self._pod_event(n),
@@ -126,9 +135,21 @@ class Scheduler:
             self.queue.add(key)
 
     async def _schedule(self, key: str) -> None:
+        started = time.monotonic()
+        try:
+            result = await self._attempt(key)
+        except Exception:
+            if self.metrics is not None:
+                self.metrics.attempt("error", started)
+            raise
+        if result is not None and self.metrics is not None:
+            self.metrics.attempt(result, started)
+
+    async def _attempt(self, key: str) -> str | None:
+        """One scheduling attempt: its result, or None when the pod needs none."""
         pod = self.pods.get(key)
         if pod is None or not _pending(pod) or key in self._assumed:
-            return
+            return None
         nodes = self.nodes.list()
         by_node = {name: list(self._by_node.get(name, {}).values())
                    for name in (n["metadata"]["name"] for n in nodes)}
@@ -143,9 +164,10 @@ class Scheduler:
                 fits.append(n)
         if not fits:
             await self._unschedulable_pod(pod, key, len(nodes), reasons)
-            return
+            return "unschedulable"
         best = max(fits, key=lambda n: self._free(n, by_node.get(n["metadata"]["name"], [])))
-        await self._bind(pod, key, best["metadata"]["name"], len(nodes))
+        bound = await self._bind(pod, key, best["metadata"]["name"], len(nodes))
+        return "scheduled" if bound else "error"
 
     @staticmethod
     def _free(node: JSON, pods: list[JSON]) -> tuple[int, int]:
@@ -158,7 +180,8 @@ class Scheduler:
             used["memory"] += req.get("memory", 0)
         return (alloc.get("cpu", 0) - used["cpu"], alloc.get("memory", 0) - used["memory"])
 
-    async def _bind(self, pod: JSON, key: str, node: str, n_nodes: int) -> None:
+    async def _bind(self, pod: JSON, key: str, node: str, n_nodes: int) -> bool:
+        """Bind; False when the pod went away or was bound meanwhile."""
         meta = pod["metadata"]
         ns, name = meta.get("namespace", "default"), meta["name"]
         body = {"apiVersion": "v1", "kind": "Binding",
@@ -168,13 +191,14 @@ class Scheduler:
             await self.client.create_subresource(PODS, name, "binding", body, ns)
         except StatusError as exc:
             if exc.code in (404, 409):
-                return
+                return False
             raise
         self._assumed[key] = node
         self._index(key, pod, node)
         self._unschedulable.pop(key, None)
         self.recorder.event({"apiVersion": "v1", "kind": "Pod", "metadata": meta}, "Normal",
                             "Scheduled", f"Successfully assigned {ns}/{name} to {node}")
+        return True
 
     async def _unschedulable_pod(self, pod: JSON, key: str, n_nodes: int,
                                  reasons: dict[str, list[str]]) -> None:

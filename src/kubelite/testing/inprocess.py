@@ -18,6 +18,7 @@ import aiohttp
 from kubelite.apiserver.app import APIServer, ServingConfig
 from kubelite.apiserver.auth import TokenFile
 from kubelite.apiserver.serving import ConnectionLimits
+from kubelite.client import metrics as client_metrics
 from kubelite.client.config import ClientConfig
 from kubelite.client.rest import ApiClient
 from kubelite.storage.interface import Store
@@ -50,7 +51,9 @@ class InProcessAPI:
         return self._http
 
     def client(self) -> ApiClient:
-        c = ApiClient(ClientConfig(self.url, None, TOKEN))
+        """A client whose ``rest_client_*`` series go to the server's registry."""
+        c = ApiClient(ClientConfig(self.url, None, TOKEN),
+                      metrics=client_metrics.for_registry(self.server.metrics.registry))
         self._clients.append(c)
         return c
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from kubelite.api import errors
+from kubelite.api import errors, nesting
 from kubelite.api.meta import JSON
 from kubelite.apiserver.patch import jsonpatch, mergepatch, smp
 
@@ -41,10 +41,16 @@ def media_type(content_type: str) -> str:
 
 
 def decode(body: bytes) -> Any:
+    """A patch document, nested at most :data:`~kubelite.api.nesting.MAX_DEPTH` levels."""
     try:
-        return orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError as e:
         raise errors.bad_request(f"error decoding patch: {e}") from None
+    try:
+        nesting.check_depth(value)
+    except errors.StatusError as e:
+        raise errors.bad_request(f"error decoding patch: {e.message}") from None
+    return value
 
 
 def apply_patch(content_type: str, original: JSON, body: bytes,

@@ -122,6 +122,8 @@ class _Worker:
         if cid != self.state.container_id or self.uid not in m.pods:
             return True  # replaced while probing: the result is stale
         t = self.spec.type.value
+        if m.on_result is not None:
+            m.on_result(pod, self.name, t, "unknown" if outcome.error else outcome.result.value)
         fp = f"spec.containers{{{self.name}}}"
         if outcome.error:
             m.events(pod, "Warning", "Unhealthy",
@@ -147,6 +149,8 @@ class ProbeManager:
         self.clock = clock
         self.jitter = jitter
         self.on_tick = on_tick  # receives each scheduled tick's lateness (benchmarks)
+        # receives every probe run: (pod, container, probe type, result) (metrics)
+        self.on_result: Callable[[JSON, str, str, str], None] | None = None
         self.pods: dict[str, _Pod] = {}
         self.results: dict[tuple[str, ProbeType], Result] = {}
         self.started_at = 0.0
