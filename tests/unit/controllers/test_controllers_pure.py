@@ -10,7 +10,7 @@ import pytest
 
 from kubelite.controllers import rollout as ro
 from kubelite.controllers.daemonset import plan as ds_plan
-from kubelite.controllers.deployment import rollout_status
+from kubelite.controllers.deployment_status import rollout_status
 from kubelite.controllers.hashing import compute_hash, fnv32a, safe_encode
 from kubelite.controllers.nodes import should_run
 from kubelite.controllers.podcontrol import slow_start_batches

@@ -15,13 +15,9 @@ import signal
 from typing import Protocol, runtime_checkable
 
 from kubelite.runtime.oci import cgroups, linux
-from kubelite.runtime.oci.runtime import (
-    DEFAULT_CGROUP_ROOT,
-    OciRuntime,
-    _pid_alive,
-    _remove_ns_file,
-    _run,
-)
+from kubelite.runtime.oci.base import DEFAULT_CGROUP_ROOT, _pid_alive, _run
+from kubelite.runtime.oci.runtime import OciRuntime
+from kubelite.runtime.oci.sandboxes import _remove_ns_file
 from kubelite.runtime.oci.state import ContainerRecord, SandboxRecord, load
 from kubelite.runtime.protocol import PodNetwork
 
