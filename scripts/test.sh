@@ -7,5 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== ruff"; ruff check src tests bench
 echo "== mypy"; mypy
-echo "== import layers"; lint-imports
+echo "== import layers"; PYTHONPATH=src lint-imports
 echo "== pytest"; python3 -m pytest "$@"
