@@ -72,7 +72,8 @@ def _aggregated_group(group: str) -> JSON:
     return item
 
 
-def _aggregated(groups: list[str]) -> bytes:
+def aggregated(groups: list[str]) -> bytes:
+    """The aggregated discovery document (apidiscovery.k8s.io/v2) of ``groups``."""
     return orjson.dumps({
         "kind": "APIGroupDiscoveryList",
         "apiVersion": "apidiscovery.k8s.io/v2",
@@ -120,8 +121,8 @@ class Discovery:
 
     def __init__(self) -> None:
         named = [g for g in scheme.groups() if g]
-        self._core_agg = _aggregated([""])
-        self._apis_agg = _aggregated(named)
+        self._core_agg = aggregated([""])
+        self._apis_agg = aggregated(named)
         self._core_legacy = orjson.dumps({
             "kind": "APIVersions",
             "versions": scheme.versions_of(""),

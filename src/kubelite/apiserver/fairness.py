@@ -54,6 +54,10 @@ class FairShare:
         self._seats: dict[str, asyncio.Semaphore] = {}
         self._users: dict[str, int] = {}  # requests holding or waiting for a seat
 
+    def requests_of(self, flow: str) -> int:
+        """How many requests of ``flow`` (a user name) hold or wait for a seat now."""
+        return self._users.get(flow, 0)
+
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if self.per_user <= 0 or long_running(request):

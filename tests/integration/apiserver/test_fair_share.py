@@ -12,6 +12,12 @@ from aiohttp.test_utils import TestServer
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.auth import User
 from kubelite.apiserver.fairness import FairShare, long_running
+from kubelite.testing.waiting import eventually
+
+
+async def _requests(share: FairShare, flow: str, count: int) -> bool:
+    """Whether ``count`` requests of ``flow`` hold or wait for a seat."""
+    return share.requests_of(flow) == count
 
 
 async def serve(share: FairShare, release: asyncio.Event) -> TestServer:
@@ -36,7 +42,8 @@ async def serve(share: FairShare, release: asyncio.Event) -> TestServer:
 
 async def test_a_flooding_user_waits_for_seats_and_others_do_not() -> None:
     release = asyncio.Event()
-    server = await serve(FairShare(per_user=4, queue_timeout=30), release)
+    share = FairShare(per_user=4, queue_timeout=30)
+    server = await serve(share, release)
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as s:
             def get(user: str, path: str = "/api/v1/pods") -> Awaitable[int]:
@@ -45,7 +52,7 @@ async def test_a_flooding_user_waits_for_seats_and_others_do_not() -> None:
                         return r.status
                 return asyncio.ensure_future(go())
             flood = [get("flooder") for _ in range(20)]
-            await asyncio.sleep(0.2)
+            assert await eventually(lambda: _requests(share, "flooder", 20))
             assert await asyncio.wait_for(get("admin"), 2) == 200  # not behind the flood
             # the flooder's first four hold its seats, the other sixteen queue
             assert not any(f.done() for f in flood)
@@ -57,12 +64,13 @@ async def test_a_flooding_user_waits_for_seats_and_others_do_not() -> None:
 
 async def test_waiting_past_the_queue_timeout_is_429() -> None:
     release = asyncio.Event()
-    server = await serve(FairShare(per_user=1, queue_timeout=0.3), release)
+    share = FairShare(per_user=1, queue_timeout=0.3)
+    server = await serve(share, release)
     try:
         async with aiohttp.ClientSession() as s:
             hold = asyncio.ensure_future(s.get(server.make_url("/a"),
                                                headers={"X-User": "flooder"}))
-            await asyncio.sleep(0.1)
+            assert await eventually(lambda: _requests(share, "flooder", 1))
             async with s.get(server.make_url("/b"), headers={"X-User": "flooder"}) as r:
                 assert r.status == 429
                 assert r.headers["Retry-After"] == "1"

@@ -11,6 +11,7 @@ import orjson
 from aiohttp import web
 
 from kubelite.api import errors, scheme
+from kubelite.apiserver import discovery
 from kubelite.apiserver.openapi import openapi
 from kubelite.apiserver.patch import patch
 
@@ -18,44 +19,6 @@ DISCOVERY_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscove
 TOKEN = "harness-token"
 REQUESTS = web.AppKey("requests", list[str])
 PODS = web.AppKey("pods", dict[str, dict[str, Any]])
-
-
-def _resource(res: scheme.Resource) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "resource": res.plural,
-        "responseKind": {"group": res.group, "version": res.version, "kind": res.kind},
-        "scope": "Namespaced" if res.namespaced else "Cluster",
-        "singularResource": res.singular,
-        "verbs": list(res.verbs),
-    }
-    if res.short_names:
-        out["shortNames"] = list(res.short_names)
-    if res.categories:
-        out["categories"] = list(res.categories)
-    if res.subresources:
-        out["subresources"] = [
-            {"subresource": s.name,
-             "responseKind": {"group": s.group, "version": s.version, "kind": s.kind},
-             "verbs": list(s.verbs)}
-            for s in res.subresources
-        ]
-    return out
-
-
-def discovery(core: bool) -> dict[str, Any]:
-    items = []
-    for group in scheme.groups():
-        if (group == "") != core:
-            continue
-        versions = [
-            {"version": v, "freshness": "Current",
-             "resources": [_resource(r) for r in scheme.resources_in(group, v)]}
-            for v in scheme.versions_of(group)
-        ]
-        meta = {"name": group} if group else {}
-        items.append({"metadata": meta, "versions": versions})
-    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
-            "metadata": {}, "items": items}
 
 
 VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.4", "gitCommit": "harness",
@@ -77,11 +40,11 @@ def make_app() -> web.Application:
         return web.json_response(VERSION)
 
     async def api(_: web.Request) -> web.Response:
-        return web.Response(body=orjson.dumps(discovery(True)), content_type=None,
+        return web.Response(body=discovery.aggregated([""]), content_type=None,
                             headers={"Content-Type": DISCOVERY_TYPE})
 
     async def apis(_: web.Request) -> web.Response:
-        return web.Response(body=orjson.dumps(discovery(False)),
+        return web.Response(body=discovery.aggregated([g for g in scheme.groups() if g]),
                             headers={"Content-Type": DISCOVERY_TYPE})
 
     async def v3_root(_: web.Request) -> web.Response:
