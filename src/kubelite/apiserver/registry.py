@@ -28,6 +28,7 @@ from kubelite.api.validation.core import check_quantities
 from kubelite.apiserver.admission.chain import Chain
 from kubelite.apiserver.admission.interface import CREATE, DELETE, UPDATE, Attributes
 from kubelite.apiserver.admission.plugins import default_chain
+from kubelite.apiserver.allocators.services import Allocators
 from kubelite.apiserver.kinds.strategy import has_status
 from kubelite.apiserver.kinds.table import strategy_for
 from kubelite.apiserver.openapi import openapi
@@ -149,8 +150,11 @@ class Registry:
     """The write and read rules of every served resource over one :class:`Store`."""
 
     def __init__(self, store: Store, clock: Clock = utcnow,
-                 admission: Chain | None = None) -> None:
+                 admission: Chain | None = None, allocators: Allocators | None = None) -> None:
+        """``allocators``: the cluster-wide ranges strategies claim from (the default
+        Service CIDR and node-port range when not given)."""
         self.store = store
+        self.allocators = allocators if allocators is not None else Allocators()
         self.clock = clock
         self.admission = admission if admission is not None else default_chain(store)
         self._created_fields = CreatedFieldsCache()
@@ -204,12 +208,23 @@ class Registry:
         causes = strategy.validate(res, obj)
         if causes:
             raise errors.invalid(res.kind, name, causes, res.group)
+        txn = strategy.begin_write(self, obj, None)
         if dry_run:
+            if txn is not None:
+                txn.revert()
             return obj
         try:
             created = await self.store.create(res.key(namespace, name), obj)
         except KeyExists:
+            if txn is not None:
+                txn.revert()
             raise errors.already_exists(res.plural, name, res.group) from None
+        except BaseException:
+            if txn is not None:
+                txn.revert()
+            raise
+        if txn is not None:
+            txn.commit()
         await strategy.after_create(self, created)
         return created
 
@@ -290,23 +305,40 @@ class Registry:
                       if subresource != "binding" else [])
             if causes:
                 raise errors.invalid(res.kind, name, causes, res.group)
-            if new == current or dry_run:
-                return current if not dry_run else new
-            meta = new["metadata"]
-            if (
-                meta.get("deletionTimestamp")
-                and not strategy.pending_finalizers(new)
-                and (not strategy.graceful_delete or meta.get("deletionGracePeriodSeconds") == 0)
-            ):
-                return await self._delete_now(res, key, current)
+            txn = strategy.begin_write(self, new, current) if subresource is None else None
             try:
-                return await self.store.update(
+                if new == current or dry_run:
+                    if txn is not None:
+                        txn.revert()
+                    return current if not dry_run else new
+                meta = new["metadata"]
+                if (
+                    meta.get("deletionTimestamp")
+                    and not strategy.pending_finalizers(new)
+                    and (not strategy.graceful_delete
+                         or meta.get("deletionGracePeriodSeconds") == 0)
+                ):
+                    if txn is not None:
+                        txn.revert()
+                    return await self._delete_now(res, key, current)
+                updated = await self.store.update(
                     key, new, expected_revision=int(current["metadata"]["resourceVersion"])
                 )
             except RevisionConflict:
+                if txn is not None:
+                    txn.revert()
                 continue
             except KeyNotFound:
+                if txn is not None:
+                    txn.revert()
                 raise errors.not_found(res.plural, name, res.group) from None
+            except BaseException:
+                if txn is not None:
+                    txn.revert()
+                raise
+            if txn is not None:
+                txn.commit()
+            return updated
         raise errors.conflict(res.plural, name, res.group)
 
     async def update_or_create(
