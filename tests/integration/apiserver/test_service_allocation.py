@@ -152,3 +152,65 @@ async def test_the_kubernetes_service_points_at_the_api_server() -> None:
         await api.server.kubernetes_service.ensure(api.server.port)
         async with api.http.get("/api/v1/namespaces/default/endpoints/kubernetes") as r:
             assert (await r.json())["subsets"][0]["addresses"] == [{"ip": "127.0.0.1"}]
+
+
+async def test_dry_runs_claim_nothing_and_updates_move_node_ports() -> None:
+    async with in_process_api() as api:
+        body = service("dry", clusterIP="10.43.0.33")
+        async with api.http.post(f"{SVCS}?dryRun=All", json=body) as r:
+            assert r.status == 201
+        assert not await exists(api, "dry")
+        code, _ = await create(api, body)
+        assert code == 201  # the dry run did not keep 10.43.0.33
+        async with api.http.post(f"{SVCS}?dryRun=All",
+                                 json=service("dry2", clusterIP="10.43.0.33")) as r:
+            assert r.status == 422
+
+        for name, port in (("a", 30001), ("b", 30002)):
+            code, _ = await create(api, service(name, type="NodePort",
+                                                ports=[{"port": 80, "nodePort": port}]))
+            assert code == 201
+        patch = '{"spec":{"ports":[{"port":80,"nodePort":30001}]}}'
+        headers = {"Content-Type": "application/merge-patch+json"}
+        async with api.http.patch(f"{SVCS}/b", data=patch, headers=headers) as r:
+            assert r.status == 422
+            assert (await r.json())["message"].endswith(
+                "spec.ports[0].nodePort: Invalid value: 30001: provided port is already "
+                "allocated")
+        patch = '{"spec":{"ports":[{"port":80,"nodePort":30003}]}}'
+        async with api.http.patch(f"{SVCS}/b", data=patch, headers=headers) as r:
+            assert r.status == 200
+        # 30002 is free again, 30003 is b's
+        code, _ = await create(api, service("c", type="NodePort",
+                                            ports=[{"port": 80, "nodePort": 30002}]))
+        assert code == 201
+        code, _ = await create(api, service("d", type="NodePort",
+                                                 ports=[{"port": 80, "nodePort": 30003}]))
+        assert code == 422
+        # NodePort -> ClusterIP drops the nodePorts it left as they were, and frees them
+        patch = '{"spec":{"type":"ClusterIP"}}'
+        async with api.http.patch(f"{SVCS}/a", data=patch, headers=headers) as r:
+            assert r.status == 200, await r.text()
+            assert "nodePort" not in (await r.json())["spec"]["ports"][0]
+        code, _ = await create(api, service("e", type="NodePort",
+                                            ports=[{"port": 80, "nodePort": 30001}]))
+        assert code == 201
+
+
+async def test_to_external_name_and_back() -> None:
+    async with in_process_api() as api:
+        code, _ = await create(api, service("web", clusterIP="10.43.0.44"))
+        assert code == 201
+        headers = {"Content-Type": "application/merge-patch+json"}
+        patch = '{"spec":{"type":"ExternalName","externalName":"example.com"}}'
+        async with api.http.patch(f"{SVCS}/web", data=patch, headers=headers) as r:
+            assert r.status == 200, await r.text()
+            spec = (await r.json())["spec"]
+        assert "clusterIP" not in spec and "ipFamilies" not in spec
+        code, _ = await create(api, service("other", clusterIP="10.43.0.44"))
+        assert code == 201  # released
+        patch = '{"spec":{"type":"ClusterIP","externalName":null}}'
+        async with api.http.patch(f"{SVCS}/web", data=patch, headers=headers) as r:
+            assert r.status == 200, await r.text()
+            spec = (await r.json())["spec"]
+        assert spec["clusterIP"].startswith("10.43.") and spec["clusterIP"] != "10.43.0.44"

@@ -210,3 +210,24 @@ def test_seed_claims_what_stored_services_hold() -> None:
             svc("outside", clusterIP="10.99.0.1", clusterIPs=["10.99.0.1"])])
     assert a.ips.has("10.43.0.5") and a.ports.has(30001)
     assert (a.ips.used(), a.ports.used()) == (1, 1)
+
+
+@pytest.mark.parametrize(("spec", "causes"), [
+    ({"ipFamilies": ["IPv6"]},
+     [("spec.ipFamilies[0]", 'Invalid value: "IPv6": not configured on this cluster')]),
+    ({"ipFamilyPolicy": "RequireDualStack", "ipFamilies": ["IPv4", "IPv6"]},
+     [("spec.ipFamilyPolicy", 'Invalid value: "RequireDualStack": this cluster is not '
+       'configured for dual-stack services'),
+      ("spec.ipFamilies[1]", 'Invalid value: "IPv6": not configured on this cluster')]),
+])
+def test_a_single_stack_cluster_refuses_other_families(spec: dict[str, Any],
+                                                       causes: list[tuple[str, str]]) -> None:
+    a = Allocators()
+    with pytest.raises(errors.StatusError) as exc:
+        a.begin(svc(selector={"app": "x"}, **spec), None)
+    assert _causes(exc.value) == causes
+    assert a.ips.used() == 0
+    # PreferDualStack falls back to the one family; headless without a selector may ask
+    a.begin(svc(ipFamilyPolicy="PreferDualStack", ipFamilies=["IPv4"]), None).commit()
+    a.begin(svc("h", clusterIP="None", ipFamilyPolicy="RequireDualStack",
+                ipFamilies=["IPv4", "IPv6"]), None).commit()

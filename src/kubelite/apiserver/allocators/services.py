@@ -152,6 +152,7 @@ class Allocators:
     def begin(self, svc: JSON, old: JSON | None) -> Claim:
         """Fill in and claim the values ``svc`` needs; ``old`` is the stored object of an
         update (None for a create). Raises the 422 of the first value that cannot be had."""
+        self._check_families(svc)
         claim = Claim(self.ips, self.ports)
         try:
             self._claim_ips(svc, old, claim)
@@ -163,6 +164,26 @@ class Allocators:
         claim.to_release = [(self.ips, ip) for ip in held_ips(old) - keep_ips]
         claim.to_release += [(self.ports, p) for p in held_ports(old) - keep_ports]
         return claim
+
+    def _check_families(self, svc: JSON) -> None:
+        """A single-stack cluster refuses dual-stack and the other family
+        (``initIPFamilyFields``); headless Services without a selector may say anything."""
+        spec = _spec(svc)
+        if spec.get("type", "ClusterIP") == "ExternalName":
+            return
+        if spec.get("clusterIP") == "None" and not spec.get("selector"):
+            return
+        family = "IPv6" if self.ips.network.version == 6 else "IPv4"
+        errs = Errors()
+        policy = spec.get("ipFamilyPolicy")
+        if policy == "RequireDualStack":
+            errs.invalid("spec.ipFamilyPolicy", policy,
+                         "this cluster is not configured for dual-stack services")
+        for i, fam in enumerate(spec.get("ipFamilies") or []):
+            if fam != family:
+                errs.invalid(f"spec.ipFamilies[{i}]", fam, "not configured on this cluster")
+        if errs.causes:
+            raise _invalid(svc, errs)
 
     def _claim_ips(self, svc: JSON, old: JSON | None, claim: Claim) -> None:
         spec = svc.setdefault("spec", {})

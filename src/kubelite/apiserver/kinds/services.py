@@ -40,6 +40,7 @@ class ServiceStrategy(Strategy):
                            subresource: str | None) -> None:
         super().prepare_for_update(res, new, old, subresource)
         if subresource is None:
+            _drop_type_dependent_fields(new, old)
             _patch_allocated_values(new, old)
 
     def validate_object_update(self, res: scheme.Resource, new: JSON, old: JSON,
@@ -56,6 +57,39 @@ class ServiceStrategy(Strategy):
 def _spec(obj: JSON) -> JSON:
     spec = obj.get("spec")
     return spec if isinstance(spec, dict) else {}
+
+
+def _needs_node_ports(spec: JSON) -> bool:
+    return spec.get("type") in ("NodePort", "LoadBalancer")
+
+
+def _node_ports(spec: JSON) -> list[object]:
+    return [p.get("nodePort") for p in spec.get("ports") or [] if isinstance(p, dict)]
+
+
+def _drop_type_dependent_fields(new: JSON, old: JSON) -> None:
+    """A type change drops what the old type needed and the new one does not, when the
+    update left it as it was (kube's ``dropTypeDependentFields``): the clusterIPs and IP
+    families going to ExternalName, the nodePorts going to ClusterIP, the
+    healthCheckNodePort leaving LoadBalancer with the Local policy."""
+    spec, old_spec = _spec(new), _spec(old)
+    if not spec:
+        return
+    if (old_spec.get("type", "ClusterIP") != "ExternalName"
+            and spec.get("type") == "ExternalName"):
+        if spec.get("clusterIPs") == old_spec.get("clusterIPs"):
+            for f in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
+                spec.pop(f, None)
+    if _needs_node_ports(old_spec) and not _needs_node_ports(spec):
+        if _node_ports(spec) == _node_ports(old_spec)[:len(_node_ports(spec))]:
+            for port in spec.get("ports") or []:
+                if isinstance(port, dict):
+                    port.pop("nodePort", None)
+    hc = spec.get("healthCheckNodePort")
+    if hc and hc == old_spec.get("healthCheckNodePort") and not (
+            spec.get("type") == "LoadBalancer"
+            and spec.get("externalTrafficPolicy") == "Local"):
+        spec.pop("healthCheckNodePort", None)
 
 
 def _patch_allocated_values(new: JSON, old: JSON) -> None:
