@@ -53,7 +53,7 @@ class EndpointsController(ServiceKeyed):
             return
         if not (svc.get("spec") or {}).get("selector"):
             return
-        subsets = desired_subsets(svc, self.pods.list())
+        subsets = desired_subsets(svc, self.selected_pods(svc))
         labels = endpoints_labels(svc)
         if current is not None and (current.get("subsets") or []) == subsets and (
                 (current.get("metadata") or {}).get("labels") or {}) == labels:

@@ -79,7 +79,7 @@ class EndpointSliceController(ServiceKeyed):
         zones = {n["metadata"]["name"]: (n["metadata"].get("labels") or {}).get(ZONE_LABEL, "")
                  for n in self.nodes.list()}
         labels = slice_labels(svc)
-        plan = plan_slices(desired_slices(svc, self.pods.list(), zones), existing, labels)
+        plan = plan_slices(desired_slices(svc, self.selected_pods(svc), zones), existing, labels)
         last = 0
         by_name = {es["metadata"]["name"]: es for es in existing}
         for slice_name, content in plan.update.items():

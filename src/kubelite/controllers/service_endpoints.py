@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubelite.api.meta import JSON
-from kubelite.api.selectors import label_selector_from_dict
 from kubelite.controllers.pods import is_ready, labels, meta, phase
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
@@ -40,10 +39,13 @@ def _spec(obj: JSON) -> JSON:
 
 
 def selects(service: JSON, pod: JSON) -> bool:
+    """Whether the Service's selector (a map: every pair must match) selects the pod; an
+    empty or absent selector selects nothing here."""
     selector = _spec(service).get("selector")
-    if not selector:
+    if not selector or not isinstance(selector, dict):
         return False
-    return label_selector_from_dict({"matchLabels": selector}).matches(labels(pod))
+    pod_labels = labels(pod)
+    return all(pod_labels.get(k) == v for k, v in selector.items())
 
 
 def pod_ip(pod: JSON) -> str:

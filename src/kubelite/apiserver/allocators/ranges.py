@@ -34,6 +34,7 @@ class Range:
         self.size = size
         self.static_band = min(static_band, size)
         self._used: set[int] = set()
+        self._lower = 0  # how many of _used are in the lower band
         self._rng = rng or random.Random()
 
     # -- subclass vocabulary --------------------------------------------------------------
@@ -66,27 +67,36 @@ class Range:
         self.check(member)
         off = self._offset(member)
         assert off is not None
+        self._claim(off)
+
+    def _claim(self, off: int) -> None:
         self._used.add(off)
+        if off < self.static_band:
+            self._lower += 1
 
     def allocate_next(self) -> str | int:
-        """Claim a free member: a random one of the upper band, else of the lower."""
-        for lo, hi in ((self.static_band, self.size), (0, self.static_band)):
-            free = (hi - lo) - sum(1 for u in self._used if lo <= u < hi)
-            if free <= 0:
+        """Claim a free member: a random one of the upper band, else of the lower (the
+        first free one from a random start: each claim costs at most one walk of a band)."""
+        bands = ((self.static_band, self.size, len(self._used) - self._lower),
+                 (0, self.static_band, self._lower))
+        for lo, hi, used in bands:
+            if hi - lo - used <= 0:
                 continue
             start = self._rng.randrange(lo, hi)
             for i in range(hi - lo):
                 off = lo + (start - lo + i) % (hi - lo)
                 if off not in self._used:
-                    self._used.add(off)
+                    self._claim(off)
                     return self._member(off)
         raise RangeFull(self._full_text)
 
     def release(self, member: str | int) -> None:
         """Free ``member`` (nothing happens if it was not claimed or is outside)."""
         off = self._offset(member)
-        if off is not None:
+        if off is not None and off in self._used:
             self._used.discard(off)
+            if off < self.static_band:
+                self._lower -= 1
 
     def has(self, member: str | int) -> bool:
         off = self._offset(member)
