@@ -42,6 +42,19 @@ class Transaction(Protocol):
     def revert(self) -> None: ...
 
 
+class _NoTransaction:
+    """The transaction of a write that claims nothing beside the store."""
+
+    def commit(self) -> None:
+        pass
+
+    def revert(self) -> None:
+        pass
+
+
+NO_TRANSACTION: Transaction = _NoTransaction()
+
+
 class Writer(Protocol):
     """What a strategy's write hooks may use of the store that calls them."""
 
