@@ -112,6 +112,11 @@ def test_the_kubernetes_service_and_its_endpoints(server: ServerProcess) -> None
     header, row = ok(server, "get", "endpointslices", "kubernetes").splitlines()
     assert header.split() == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
     assert row.split()[:4] == ["kubernetes", "IPv4", port, "127.0.0.1"]
+    described = ok(server, "describe", "service", "kubernetes")
+    lines = {line.split(":", 1)[0]: line.split(":", 1)[1].strip()
+             for line in described.splitlines() if ":" in line}
+    assert (lines["IP"], lines["Port"], lines["TargetPort"], lines["Endpoints"]) == (
+        "10.43.0.1", "https  443/TCP", f"{port}/TCP", f"127.0.0.1:{port}")
     # a Service whose selector matches nothing: Endpoints without addresses, a placeholder
     # EndpointSlice
     ok(server, "create", "service", "clusterip", "lonely", "--tcp=80:80")
