@@ -134,11 +134,15 @@ RESOURCES: tuple[Resource, ...] = (
              False, verbs=("create",)),
     Resource("authorization.k8s.io", "v1", "SelfSubjectAccessReview",
              "selfsubjectaccessreviews", "", False, verbs=("create",)),
+    # discovery.k8s.io/v1
+    Resource("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice",
+             True),
 )
 
 # Group order for discovery: core first, then groups as kube-apiserver orders them.
 GROUP_ORDER: tuple[str, ...] = ("", "apps", "events.k8s.io", "authentication.k8s.io",
-                                "authorization.k8s.io", "coordination.k8s.io")
+                                "authorization.k8s.io", "coordination.k8s.io",
+                                "discovery.k8s.io")
 
 
 def groups() -> list[str]:

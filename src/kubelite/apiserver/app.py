@@ -20,11 +20,13 @@ from kubelite.api import errors, scheme
 from kubelite.api.meta_time import Clock, utcnow
 from kubelite.apiserver import codec, failures, httplog, node_certs, openapi_handlers
 from kubelite.apiserver import request_keys as keys
+from kubelite.apiserver.allocators.services import Allocators
 from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
 from kubelite.apiserver.fairness import FairShare
 from kubelite.apiserver.health import HealthChecks
 from kubelite.apiserver.kinds.serviceaccounts import ensure_default_service_account
+from kubelite.apiserver.kubernetes_service import KubernetesService
 from kubelite.apiserver.metrics import APIServerMetrics
 from kubelite.apiserver.namespaces import NamespaceFinalizer
 from kubelite.apiserver.node_proxy import NodeProxy
@@ -53,6 +55,9 @@ class ServingConfig:
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
     seats_per_user: int = 16  # short requests one user runs at once (apiserver/fairness.py)
     min_request_timeout: float = 1800.0  # seconds; watches end in [this, 2*this) unasked
+    service_cidr: str = "10.43.0.0/16"  # Service cluster IPs (--service-cidr)
+    node_port_range: str = "30000-32767"  # --service-node-port-range
+    advertise_address: str = ""  # the default/kubernetes endpoint ("": the bind address)
 
 
 def ssl_context(pki: PKI) -> ssl.SSLContext:
@@ -91,7 +96,8 @@ class APIServer:
         store = self.store
         self.serving = serving
         self.clock = clock
-        self.registry = Registry(store, clock)
+        self.registry = Registry(store, clock, allocators=Allocators(
+            serving.service_cidr, serving.node_port_range))
         self.discovery = Discovery()
         self.authenticator = Authenticator(tokens)
         self.stopping = asyncio.Event()
@@ -109,6 +115,10 @@ class APIServer:
         self._started = False
         self.health = HealthChecks(lambda: self._started, self.stopping.is_set)
         self.namespace_finalizer = NamespaceFinalizer(self.registry)
+        advertise = serving.advertise_address or serving.bind_address
+        if advertise in ("0.0.0.0", "::", ""):
+            advertise = "127.0.0.1"
+        self.kubernetes_service = KubernetesService(self.registry, advertise)
         self.app = self._build_app()
         self._runner: web.AppRunner | None = None
         self.site: GuardedSite | None = None
@@ -156,7 +166,11 @@ class APIServer:
 
     async def bootstrap(self) -> None:
         """Create the system namespaces if absent, and every namespace's ``default``
-        ServiceAccount (the serviceaccounts controller's job, done here at start)."""
+        ServiceAccount (the serviceaccounts controller's job, done here at start); claim
+        the clusterIPs and nodePorts the stored Services hold."""
+        services = scheme.lookup("", "v1", "services")
+        assert services is not None
+        self.registry.allocators.seed((await self.registry.list(services, None)).items)
         ns = scheme.lookup("", "v1", "namespaces")
         assert ns is not None
         for name in SYSTEM_NAMESPACES:
@@ -186,6 +200,8 @@ class APIServer:
         self.site = site
         self.namespace_finalizer.start()
         self.port = site.port
+        await self.kubernetes_service.ensure(self.port)
+        self.kubernetes_service.start()
         self._started = True
         self.ready = True
 
@@ -193,6 +209,7 @@ class APIServer:
         self.ready = False
         self.stopping.set()
         await self.namespace_finalizer.stop()
+        await self.kubernetes_service.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

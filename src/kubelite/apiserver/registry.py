@@ -4,9 +4,11 @@ This is kube-apiserver's ``registry/generic`` in small: it owns the metadata rul
 creationTimestamp, generation, resourceVersion, generateName), finalizers, managedFields
 and optimistic concurrency, and runs every write through the same steps: the kind's
 prepare (status resets), decode checks, the kind's defaults, the admission chain
-(:mod:`kubelite.apiserver.admission`), managedFields, the kind's validation, then the
-store. What differs by kind is asked of its strategy (:mod:`kubelite.apiserver.kinds`); no
-kind is named here. Handlers call it; it calls the store.
+(:mod:`kubelite.apiserver.admission`), managedFields, the kind's validation, the kind's
+claims beside the store (``begin_write``: Service IPs and ports; committed once stored,
+reverted when the write fails or is a dry run), then the store. What differs by kind is
+asked of its strategy (:mod:`kubelite.apiserver.kinds`); no kind is named here. Handlers
+call it; it calls the store.
 
 Objects handed out may be shared with the watch cache: callers never mutate them.
 """
@@ -28,7 +30,8 @@ from kubelite.api.validation.core import check_quantities
 from kubelite.apiserver.admission.chain import Chain
 from kubelite.apiserver.admission.interface import CREATE, DELETE, UPDATE, Attributes
 from kubelite.apiserver.admission.plugins import default_chain
-from kubelite.apiserver.kinds.strategy import has_status
+from kubelite.apiserver.allocators.services import Allocators
+from kubelite.apiserver.kinds.strategy import NO_TRANSACTION, Transaction, has_status
 from kubelite.apiserver.kinds.table import strategy_for
 from kubelite.apiserver.openapi import openapi
 from kubelite.apiserver.patch import managedfields as mf
@@ -149,8 +152,11 @@ class Registry:
     """The write and read rules of every served resource over one :class:`Store`."""
 
     def __init__(self, store: Store, clock: Clock = utcnow,
-                 admission: Chain | None = None) -> None:
+                 admission: Chain | None = None, allocators: Allocators | None = None) -> None:
+        """``allocators``: the cluster-wide ranges strategies claim from (the default
+        Service CIDR and node-port range when not given)."""
         self.store = store
+        self.allocators = allocators if allocators is not None else Allocators()
         self.clock = clock
         self.admission = admission if admission is not None else default_chain(store)
         self._created_fields = CreatedFieldsCache()
@@ -204,12 +210,16 @@ class Registry:
         causes = strategy.validate(res, obj)
         if causes:
             raise errors.invalid(res.kind, name, causes, res.group)
+        txn = strategy.begin_write(self, obj, None) or NO_TRANSACTION
         if dry_run:
+            txn.revert()
             return obj
         try:
-            created = await self.store.create(res.key(namespace, name), obj)
+            created = await self._reverting(txn, self.store.create(res.key(namespace, name),
+                                                                   obj))
         except KeyExists:
             raise errors.already_exists(res.plural, name, res.group) from None
+        txn.commit()
         await strategy.after_create(self, created)
         return created
 
@@ -290,7 +300,10 @@ class Registry:
                       if subresource != "binding" else [])
             if causes:
                 raise errors.invalid(res.kind, name, causes, res.group)
+            txn = ((strategy.begin_write(self, new, current) if subresource is None else None)
+                   or NO_TRANSACTION)
             if new == current or dry_run:
+                txn.revert()
                 return current if not dry_run else new
             meta = new["metadata"]
             if (
@@ -298,15 +311,17 @@ class Registry:
                 and not strategy.pending_finalizers(new)
                 and (not strategy.graceful_delete or meta.get("deletionGracePeriodSeconds") == 0)
             ):
+                txn.revert()
                 return await self._delete_now(res, key, current)
             try:
-                return await self.store.update(
-                    key, new, expected_revision=int(current["metadata"]["resourceVersion"])
-                )
+                updated = await self._reverting(txn, self.store.update(
+                    key, new, expected_revision=int(current["metadata"]["resourceVersion"])))
             except RevisionConflict:
                 continue
             except KeyNotFound:
                 raise errors.not_found(res.plural, name, res.group) from None
+            txn.commit()
+            return updated
         raise errors.conflict(res.plural, name, res.group)
 
     async def update_or_create(
@@ -334,6 +349,15 @@ class Registry:
                 if exc.code != 404 or subresource is not None:
                     raise
         raise errors.conflict(res.plural, name, res.group)
+
+    @staticmethod
+    async def _reverting(txn: Transaction, write: Awaitable[JSON]) -> JSON:
+        """The store's answer to ``write``; ``txn`` reverted when it fails."""
+        try:
+            return await write
+        except BaseException:
+            txn.revert()
+            raise
 
     def _record(self, res: scheme.Resource, live: JSON | None, new: JSON, manager: str,
                 subresource: str | None) -> None:

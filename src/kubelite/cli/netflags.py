@@ -8,6 +8,8 @@ import argparse
 import ipaddress
 import re
 
+from kubelite.apiserver.allocators.ranges import parse_port_range
+
 IFNAMSIZ = 15  # the kernel's interface name limit (without the NUL)
 _IFNAME = re.compile(r"[A-Za-z0-9_.-]+")
 
@@ -18,6 +20,16 @@ def cidr(text: str) -> str:
         return str(ipaddress.ip_network(text, strict=False))
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid CIDR address: {text}") from None
+
+
+def port_range(text: str) -> str:
+    """A range of ports, ``30000-32767`` (or ``base+size``), as kube-apiserver's
+    ``--service-node-port-range`` takes it; normalised to ``lo-hi``."""
+    try:
+        base, size = parse_port_range(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port range: {text}") from None
+    return f"{base}-{base + size - 1}"
 
 
 def interface_name(text: str) -> str:

@@ -27,11 +27,12 @@ from kubelite.apiserver.pki import PKI, ensure_pki, issue_serving_cert, new_toke
 from kubelite.apiserver.protobuf.protodesc import KubectlDescriptors
 from kubelite.apiserver.serving import ConnectionLimits, raise_fd_limit
 from kubelite.cli.agent import Agent, ServingCertSource, add_kubelet_flags, start_agent
-from kubelite.cli.netflags import check_cidrs, cidr
+from kubelite.cli.netflags import check_cidrs, cidr, port_range
 from kubelite.client import metrics as client_metrics
 from kubelite.client.config import token_config
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.manager import ControllerManager
+from kubelite.kubelet.node_status import host_ip
 from kubelite.private_files import private_dir, write_private
 from kubelite.scheduler.scheduler import Scheduler
 from kubelite.storage.sqlite import SQLiteStore
@@ -93,6 +94,11 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="run the control plane only, no kubelet on this machine")
     p.add_argument("--service-cidr", default="10.43.0.0/16", type=cidr,
                    help="Service cluster IPs, apart from --cluster-cidr (default %(default)s)")
+    p.add_argument("--service-node-port-range", default="30000-32767", type=port_range,
+                   help="ports NodePort Services get (default %(default)s)")
+    p.add_argument("--advertise-address", default="",
+                   help="address the default/kubernetes Service's endpoints name (default: "
+                        "--bind-address, or this host's address when that is 0.0.0.0)")
     _add_connection_flags(p)
     logs.add_flags(p)
     add_kubelet_flags(p)
@@ -175,6 +181,15 @@ def _own_serving_cert(pki: PKI) -> ServingCertSource:
     return issue
 
 
+def _advertise_address(args: argparse.Namespace) -> str:
+    """The API server's address for in-cluster clients (``default/kubernetes``)."""
+    if args.advertise_address:
+        return str(args.advertise_address)
+    if args.bind_address in ("0.0.0.0", "::", ""):
+        return host_ip()
+    return str(args.bind_address)
+
+
 def _prepare_data_dir(data_dir: Path) -> None:
     """The data dir, and its ``server`` and ``server/db`` folders 0700: keys, tokens and
     the database (Secrets) live there."""
@@ -212,7 +227,9 @@ async def serve(args: argparse.Namespace) -> int:
     api = APIServer(store, tokens, ServingConfig(
         args.bind_address, args.https_listen_port, pki,
         min_request_timeout=float(args.min_request_timeout), limits=_limits(args),
-        seats_per_user=args.max_requests_inflight_per_user), protobuf=protobuf, metrics=metrics)
+        seats_per_user=args.max_requests_inflight_per_user, service_cidr=args.service_cidr,
+        node_port_range=args.service_node_port_range,
+        advertise_address=_advertise_address(args)), protobuf=protobuf, metrics=metrics)
     control_plane = client_metrics.for_registry(metrics.registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

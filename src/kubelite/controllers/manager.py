@@ -18,12 +18,16 @@ from kubelite.client.rest import ApiClient
 from kubelite.controllers.base import Controller
 from kubelite.controllers.daemonset import DaemonSetController
 from kubelite.controllers.deployment import DeploymentController
+from kubelite.controllers.endpoints import EndpointsController
+from kubelite.controllers.endpointslice import EndpointSliceController
 from kubelite.controllers.garbagecollector import GarbageCollector
 from kubelite.controllers.replicaset import ReplicaSetController
 from kubelite.controllers.resources import (
     CONFIGMAPS,
     DAEMONSETS,
     DEPLOYMENTS,
+    ENDPOINTS,
+    ENDPOINTSLICES,
     NODES,
     PODS,
     REPLICASETS,
@@ -66,9 +70,21 @@ class ControllerManager:
                      self.nodes, *extra])
         self.controllers: list[Controller] = [self.replicaset, self.deployment,
                                               self.daemonset, self.gc]
+        self._add_service_endpoints(client, extra[2], clock)
         if metrics is not None:
             for c in self.controllers:  # queue names as kube-controller-manager's
                 c.queue.instrument(metrics, c.name.removesuffix("-controller").replace("-", "_"))
+
+    def _add_service_endpoints(self, client: ApiClient, services: Informer,
+                               clock: Clock) -> None:
+        """The Endpoints and EndpointSlice controllers and their informers."""
+        endpoints = Informer(client, ENDPOINTS)
+        slices = Informer(client, ENDPOINTSLICES)
+        self.informers += [endpoints, slices]
+        self.controllers += [
+            EndpointsController(client, services, self.pods, endpoints, clock=clock),
+            EndpointSliceController(client, services, self.pods, slices, self.nodes,
+                                    clock=clock)]
 
     async def start(self) -> None:
         for c in self.controllers:

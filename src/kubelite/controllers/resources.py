@@ -15,6 +15,8 @@ def _r(group: str, version: str, plural: str) -> scheme.Resource:
 REPLICASETS = _r("apps", "v1", "replicasets")
 DEPLOYMENTS = _r("apps", "v1", "deployments")
 DAEMONSETS = _r("apps", "v1", "daemonsets")
+ENDPOINTS = _r("", "v1", "endpoints")
+ENDPOINTSLICES = _r("discovery.k8s.io", "v1", "endpointslices")
 
-__all__ = ["CONFIGMAPS", "DAEMONSETS", "DEPLOYMENTS", "NODES", "PODS", "REPLICASETS", "SECRETS",
-           "SERVICES"]
+__all__ = ["CONFIGMAPS", "DAEMONSETS", "DEPLOYMENTS", "ENDPOINTS", "ENDPOINTSLICES", "NODES",
+           "PODS", "REPLICASETS", "SECRETS", "SERVICES"]

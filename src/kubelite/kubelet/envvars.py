@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import math
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from kubelite.api.quantity import parse_quantity
 from kubelite.kubelet.podspec import JSON, meta, spec
@@ -114,11 +114,76 @@ async def _lookup(get: ObjectGetter, kind: str, ns: str, name: str,
     return _data(obj, kind)
 
 
+MASTER_SERVICES = ("kubernetes",)  # of the default namespace, in every pod
+
+
+def _env_name(name: str) -> str:
+    return name.upper().replace("-", "_")
+
+
+def _has_cluster_ip(service: JSON) -> bool:
+    ip = (service.get("spec") or {}).get("clusterIP")
+    return bool(ip) and ip != "None"
+
+
+def services_for(pod: JSON, services: Iterable[JSON]) -> list[JSON]:
+    """The Services whose variables the pod gets (``getServiceEnvVarMap``): those with a
+    cluster IP in its namespace when ``enableServiceLinks`` (default true), and always
+    ``default/kubernetes``; sorted by name."""
+    ns = meta(pod).get("namespace") or "default"
+    links = spec(pod).get("enableServiceLinks", True) is not False
+    chosen: dict[str, JSON] = {}
+    for svc in services:
+        m = svc.get("metadata") or {}
+        name, svc_ns = str(m.get("name", "")), m.get("namespace")
+        if not _has_cluster_ip(svc):
+            continue
+        if svc_ns == "default" and name in MASTER_SERVICES:
+            chosen.setdefault(name, svc)
+        elif svc_ns == ns and links:
+            chosen[name] = svc
+    return [chosen[k] for k in sorted(chosen)]
+
+
+def service_env(services: Iterable[JSON]) -> dict[str, str]:
+    """``{SVC}_SERVICE_HOST``, ``_SERVICE_PORT`` (and one per named port) and the
+    Docker-link variables of each Service (``envvars.FromServices``)."""
+    env: dict[str, str] = {}
+    for svc in services:
+        s = svc.get("spec") or {}
+        ports = [p for p in s.get("ports") or [] if isinstance(p, dict)]
+        if not _has_cluster_ip(svc) or not ports:
+            continue
+        ip = str(s["clusterIP"])
+        prefix = _env_name(str((svc.get("metadata") or {}).get("name", "")))
+        env[f"{prefix}_SERVICE_HOST"] = ip
+        env[f"{prefix}_SERVICE_PORT"] = str(ports[0].get("port"))
+        for p in ports:
+            if p.get("name"):
+                env[f"{prefix}_SERVICE_PORT_{_env_name(str(p['name']))}"] = str(p.get("port"))
+        for i, p in enumerate(ports):
+            proto = str(p.get("protocol") or "TCP")
+            host_port = f"[{ip}]:{p.get('port')}" if ":" in ip else f"{ip}:{p.get('port')}"
+            url = f"{proto.lower()}://{host_port}"
+            if i == 0:
+                env[f"{prefix}_PORT"] = url
+            pp = f"{prefix}_PORT_{p.get('port')}_{proto.upper()}"
+            env[pp] = url
+            env[f"{pp}_PROTO"] = proto.lower()
+            env[f"{pp}_PORT"] = str(p.get("port"))
+            env[f"{pp}_ADDR"] = ip
+    return env
+
+
 async def container_env(pod: JSON, container: JSON, get: ObjectGetter, *,
                         host_ip: str = "", pod_ip: str = "",
-                        node_alloc: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
-    """The container's variables in order (envFrom first, then env; later wins)."""
+                        node_alloc: Mapping[str, str] | None = None,
+                        services: Iterable[JSON] = ()) -> list[tuple[str, str]]:
+    """The container's variables in order (envFrom first, then env; later wins), then the
+    variables of :func:`services_for` the pod that the container does not set itself;
+    ``$(VAR)`` in env values may name those too."""
     ns = meta(pod).get("namespace") or "default"
+    from_services = service_env(services_for(pod, services))
     env: dict[str, str] = {}
     for src in container.get("envFrom") or []:
         prefix = str(src.get("prefix") or "")
@@ -132,7 +197,7 @@ async def container_env(pod: JSON, container: JSON, get: ObjectGetter, *,
     for var in container.get("env") or []:
         name = str(var.get("name", ""))
         if "value" in var or "valueFrom" not in var:
-            env[name] = expand(str(var.get("value") or ""), env)
+            env[name] = expand(str(var.get("value") or ""), {**from_services, **env})
             continue
         vf = var["valueFrom"] or {}
         if "fieldRef" in vf:
@@ -155,4 +220,4 @@ async def container_env(pod: JSON, container: JSON, get: ObjectGetter, *,
                     raise ContainerConfigError(
                         f"couldn't find key {k} in {kind} {ns}/{ref.get('name', '')}")
                 env[name] = data[k]
-    return list(env.items())
+    return list(env.items()) + [(k, v) for k, v in from_services.items() if k not in env]

@@ -23,7 +23,7 @@ from kubelite.aio.clock import REAL, Clock
 from kubelite.api.errors import StatusError
 from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Informer
-from kubelite.client.resources import CONFIGMAPS, PODS, SECRETS
+from kubelite.client.resources import CONFIGMAPS, PODS, SECRETS, SERVICES
 from kubelite.client.rest import ApiClient
 from kubelite.kubelet import labels as L
 from kubelite.kubelet import static_pods
@@ -74,7 +74,9 @@ class Kubelet:
             runtime, self.puller, VolumeManager(s.root_dir, self._get_object,
                                                 use_tmpfs=s.use_tmpfs),
             self._get_object, self._event, config, logs_dir, host_ip=lambda: s.node_ip,
-            clock=clock, backoff=self.restart_backoff)
+            clock=clock, backoff=self.restart_backoff,
+            services=lambda: self.service_informer.list())
+        self.service_informer = Informer(client, SERVICES)  # the pods' service variables
         self.status_manager = StatusManager(client)
         self.node = NodeAgent(client, s.node_name, root=str(s.root_dir), ip=s.node_ip,
                               kubelet_port=config.port, pod_cidr=s.pod_cidr,
@@ -112,6 +114,10 @@ class Kubelet:
         self.pod_informer.add_handlers(on_add=lambda p: wake(self.pods.worker_key(p)),
                                        on_update=lambda o, n: wake(self.pods.worker_key(n)),
                                        on_delete=lambda p: wake(self.pods.worker_key(p)))
+        # the service variables of a pod need the Services read once (as the kubelet's
+        # serviceHasSynced), so they are listed before the first pod is
+        self.service_informer.start()
+        await self.service_informer.wait_synced(30)
         self.pod_informer.start()
         path, node = self.config.static_pod_path, self.settings.node_name
         self._publish_static(await static_pods.read_folder(path, node))
@@ -138,6 +144,7 @@ class Kubelet:
         finally:
             await self.prober.stop()
             await self.pod_informer.stop()
+            await self.service_informer.stop()
             await self.recorder.flush()
             await self.recorder.close()
 

@@ -558,6 +558,8 @@ def validate_service(obj: JSON, errs: Errors) -> None:
         protocol = dig(port, "protocol")
         if protocol is not None and protocol not in _PROTOCOLS:
             errs.not_supported(f"{ppath}.protocol", protocol, _PROTOCOLS)
+        if stype in (None, "ClusterIP") and int_at(port, "nodePort"):
+            errs.forbidden(f"{ppath}.nodePort", "may not be used when `type` is 'ClusterIP'")
         target = dig(port, "targetPort")
         if isinstance(target, int) and not isinstance(target, bool) and target != 0:
             for msg in is_valid_port_num(target):

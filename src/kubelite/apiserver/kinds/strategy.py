@@ -25,6 +25,7 @@ from kubelite.api.meta import JSON
 from kubelite.api.names import name_is_dns_subdomain
 from kubelite.api.validation.field import Errors, NameFn
 from kubelite.api.validation.objectmeta import validate_object_meta, validate_object_meta_update
+from kubelite.apiserver.allocators.services import Allocators
 from kubelite.apiserver.printers.tables import DEFAULT_PRINTER, Printer
 from kubelite.storage.interface import Store
 
@@ -32,10 +33,33 @@ from kubelite.storage.interface import Store
 _SPEC_SIDE = ("kind", "apiVersion", "metadata", "status")
 
 
+class Transaction(Protocol):
+    """What a write claimed beside the store: committed once the object is stored,
+    reverted when the write failed or was a dry run (each at most once)."""
+
+    def commit(self) -> None: ...
+
+    def revert(self) -> None: ...
+
+
+class _NoTransaction:
+    """The transaction of a write that claims nothing beside the store."""
+
+    def commit(self) -> None:
+        pass
+
+    def revert(self) -> None:
+        pass
+
+
+NO_TRANSACTION: Transaction = _NoTransaction()
+
+
 class Writer(Protocol):
     """What a strategy's write hooks may use of the store that calls them."""
 
     store: Store
+    allocators: Allocators
 
     async def create(self, res: scheme.Resource, namespace: str | None, obj: JSON, *,
                      dry_run: bool = False, field_manager: str | None = None) -> JSON: ...
@@ -141,6 +165,13 @@ class Strategy:
         return bool(obj["metadata"].get("finalizers"))
 
     # -- hooks around writes (the work of controllers kube runs beside the store) --------
+
+    def begin_write(self, writer: Writer, obj: JSON, old: JSON | None) -> Transaction | None:
+        """Claims cluster-wide values for a create (``old`` None) or an update of ``obj``,
+        after validation and before the store (Service IPs and ports); may fill them into
+        ``obj`` and may refuse with a ``StatusError``. Synchronous, so that a check and its
+        claim are one step on the loop."""
+        return None
 
     async def after_create(self, writer: Writer, obj: JSON) -> None:
         """Runs after ``obj`` was stored by a create."""

@@ -14,6 +14,7 @@ from kubelite.apiserver.kinds.apps import (
 )
 from kubelite.apiserver.kinds.config import CONFIG_MAP_STRATEGY, SECRET_STRATEGY
 from kubelite.apiserver.kinds.coordination import LEASE_STRATEGY
+from kubelite.apiserver.kinds.discovery import ENDPOINT_SLICE_STRATEGY
 from kubelite.apiserver.kinds.events import EVENT_STRATEGY
 from kubelite.apiserver.kinds.namespaces import NAMESPACE_STRATEGY
 from kubelite.apiserver.kinds.nodes import NODE_STRATEGY
@@ -37,6 +38,7 @@ STRATEGIES: dict[tuple[str, str], Strategy] = {
     ("apps", "ReplicaSet"): REPLICA_SET_STRATEGY,
     ("coordination.k8s.io", "Lease"): LEASE_STRATEGY,
     ("events.k8s.io", "Event"): EVENT_STRATEGY,
+    ("discovery.k8s.io", "EndpointSlice"): ENDPOINT_SLICE_STRATEGY,
 }
 
 

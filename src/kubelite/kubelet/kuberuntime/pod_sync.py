@@ -68,7 +68,10 @@ class PodSyncer:
     def __init__(self, runtime: ContainerRuntime, puller: ImagePuller, volumes: VolumeManager,
                  get: ObjectGetter, events: EventSink, config: KubeletConfig, logs_root: str,
                  *, host_ip: Callable[[], str], clock: Clock = utcnow,
-                 backoff: Backoff | None = None) -> None:
+                 backoff: Backoff | None = None,
+                 services: Callable[[], list[JSON]] = list) -> None:
+        """``services``: the cluster's Services, for the pods' service variables."""
+        self.services = services
         self.runtime = runtime
         self.puller = puller
         self.volumes = volumes
@@ -188,7 +191,8 @@ class PodSyncer:
             result.retry(1.0 if exc.reason == "ErrImagePull" else max(exc.retry_after, 1.0))
             return
         try:
-            env = await container_env(pod, c, self.get, host_ip=self.host_ip(), pod_ip=pod_ip)
+            env = await container_env(pod, c, self.get, host_ip=self.host_ip(), pod_ip=pod_ip,
+                                      services=self.services())
         except ContainerConfigError as exc:
             record("Warning", "Failed", f"Error: {exc}")
             result.waiting[name] = ("CreateContainerConfigError", str(exc))

@@ -1,0 +1,2 @@
+"""Allocators of cluster-wide Service values: ClusterIPs and nodePorts
+(kube-apiserver's ``registry/core/service/ipallocator`` and ``portallocator``)."""
