@@ -18,29 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import Protocol
 
 from kubelite.aio import tasks as aiotasks
 from kubelite.aio.clock import REAL, Clock
 from kubelite.api.meta import JSON
+from kubelite.client.sources import Source
 from kubelite.proxy.model import service_ports
 from kubelite.proxy.nft import Applier
 from kubelite.proxy.planner import ProxyConfig, plan_table
 
 log = logging.getLogger("kubelite.proxy")
-
-
-class Source(Protocol):
-    """What the proxy reads: an informer's cache (``Informer`` and ``FakeSource`` fit)."""
-
-    def list(self) -> list[JSON]: ...
-
-    def add_handlers(self, on_add: Callable[[JSON], None] | None = None,
-                     on_update: Callable[[JSON, JSON], None] | None = None,
-                     on_delete: Callable[[JSON], None] | None = None) -> None: ...
-
-    async def wait_synced(self, timeout: float | None = None) -> None: ...  # noqa: ASYNC109
 
 
 class ServiceProxy:
