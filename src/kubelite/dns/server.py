@@ -67,25 +67,46 @@ class DNSServer:
             self._records = R.build(self.services.list(), self.slices.list(), self.domain)
         return self._records
 
-    def _socket(self, kind: socket.SocketKind) -> socket.socket:
+    def _socket(self, kind: socket.SocketKind, port: int) -> socket.socket:
         sock = socket.socket(socket.AF_INET, kind)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if self.freebind:
             sock.setsockopt(socket.SOL_IP, IP_FREEBIND, 1)
-        sock.bind((self.host, self.port))
+        try:
+            sock.bind((self.host, port))
+        except OSError:
+            sock.close()
+            raise
         sock.setblocking(False)
+        if kind == socket.SOCK_STREAM:
+            sock.listen(128)
         return sock
+
+    def _sockets(self) -> tuple[socket.socket, socket.socket]:
+        """UDP and TCP sockets on one port; port 0: one the kernel gives free for both."""
+        wanted = self.port
+        for _ in range(20 if wanted == 0 else 1):
+            udp = self._socket(socket.SOCK_DGRAM, wanted)
+            port = udp.getsockname()[1]
+            try:
+                tcp = self._socket(socket.SOCK_STREAM, port)
+            except OSError:
+                udp.close()
+                if wanted != 0:
+                    raise
+                continue
+            self.port = port
+            return udp, tcp
+        raise OSError(f"no port free for both UDP and TCP on {self.host}")
 
     async def start(self) -> None:
         for src in (self.services, self.slices):
             src.add_handlers(self.changed, self.changed, self.changed)
         loop = asyncio.get_running_loop()
-        udp = self._socket(socket.SOCK_DGRAM)
-        self.port = udp.getsockname()[1]  # port 0: the one the kernel chose, for TCP too
+        udp, tcp = self._sockets()
         transport, _ = await loop.create_datagram_endpoint(
             lambda: _UDP(self.handle), sock=udp)
         self._transport = transport
-        tcp = self._socket(socket.SOCK_STREAM)
         self._tcp = await asyncio.start_server(self._serve_tcp, sock=tcp)
         log.info("cluster DNS serving %s on %s:%d", self.domain, self.host, self.port)
 

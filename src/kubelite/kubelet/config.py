@@ -93,7 +93,8 @@ class KubeletConfig:
             raise ConfigError(f"invalid KubeletConfiguration: {exc}") from exc
 
 
-def default_document(static_pod_path: str = DEFAULT_STATIC_POD_PATH) -> dict[str, Any]:
+def default_document(static_pod_path: str = DEFAULT_STATIC_POD_PATH,
+                     cluster_dns: str = DEFAULT_CLUSTER_DNS) -> dict[str, Any]:
     return {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",
@@ -102,17 +103,19 @@ def default_document(static_pod_path: str = DEFAULT_STATIC_POD_PATH) -> dict[str
         "syncFrequency": "1m",
         "nodeStatusUpdateFrequency": "10s",
         "maxPods": 110,
-        "clusterDNS": [DEFAULT_CLUSTER_DNS],
+        "clusterDNS": [cluster_dns],
         "clusterDomain": "cluster.local",
     }
 
 
 def load_or_create(path: str | os.PathLike[str],
-                   static_pod_path: str = DEFAULT_STATIC_POD_PATH) -> KubeletConfig:
+                   static_pod_path: str = DEFAULT_STATIC_POD_PATH,
+                   cluster_dns: str = DEFAULT_CLUSTER_DNS) -> KubeletConfig:
     p = Path(path)
     if not p.exists():
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(yaml.safe_dump(default_document(static_pod_path), sort_keys=False))
+        p.write_text(yaml.safe_dump(default_document(static_pod_path, cluster_dns),
+                                    sort_keys=False))
     try:
         doc = yaml.safe_load(p.read_text()) or {}
     except yaml.YAMLError as exc:
