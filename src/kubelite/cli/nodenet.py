@@ -28,6 +28,7 @@ from kubelite.api import scheme
 from kubelite.client.informer import Informer
 from kubelite.client.resources import SERVICES
 from kubelite.client.rest import ApiClient
+from kubelite.client.sources import EmptySource, Source
 from kubelite.dns.forward import DEFAULT_RESOLV, Forwarder, upstreams_from
 from kubelite.dns.server import DNSServer
 from kubelite.proxy.nft import NftApplier, NftError, run_nft
@@ -35,8 +36,8 @@ from kubelite.proxy.planner import LocalDNS, ProxyConfig, delete_table
 from kubelite.proxy.proxier import ServiceProxy
 
 log = logging.getLogger("kubelite")
-ENDPOINTSLICES = scheme.lookup("discovery.k8s.io", "v1", "endpointslices") or scheme.Resource(
-    "discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", True)
+# served once the Services work lands in the scheme; until then no endpoints
+ENDPOINTSLICES = scheme.lookup("discovery.k8s.io", "v1", "endpointslices")
 TABLE_RECORD = "proxy-table"
 DEFAULT_SERVICE_CIDR = "10.43.0.0/16"
 
@@ -120,8 +121,11 @@ async def start_node_network(args: argparse.Namespace, client: ApiClient, *, nod
     if args.disable_kube_proxy and args.disable_coredns:
         return out
     services = Informer(client, SERVICES)
-    slices = Informer(client, ENDPOINTSLICES, retry_delay=5.0)
-    out.informers = [services, slices]
+    out.informers = [services]
+    slices: Source = EmptySource()
+    if ENDPOINTSLICES is not None:
+        slices = slice_informer = Informer(client, ENDPOINTSLICES)
+        out.informers.append(slice_informer)
     dns_ip = cluster_dns_ip(args)
     bridge_ip = str(next(ipaddress.ip_network(pod_cidr, strict=False).hosts()))
     local_dns = None

@@ -22,3 +22,18 @@ class Source(Protocol):
                      on_delete: Callable[[JSON], None] | None = None) -> None: ...
 
     async def wait_synced(self, timeout: float | None = None) -> None: ...  # noqa: ASYNC109
+
+
+class EmptySource:
+    """A synced source with no objects, for a kind this build does not serve."""
+
+    def list(self) -> list[JSON]:
+        return []
+
+    def add_handlers(self, on_add: Callable[[JSON], None] | None = None,
+                     on_update: Callable[[JSON, JSON], None] | None = None,
+                     on_delete: Callable[[JSON], None] | None = None) -> None:
+        return None
+
+    async def wait_synced(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        return None
