@@ -71,8 +71,10 @@ def _ep_name(p: ServicePort, e: Endpoint, kind: str = "endpoint") -> str:
     return f"{kind}-{_hash(suffix)}-{suffix}"
 
 
-class _Table:
-    """Maps, sets and chains in the order they are written."""
+class Plan:
+    """A planned table: maps (type, elements), sets and chains in the order written.
+
+    Two plans compare equal when they would write the same table."""
 
     def __init__(self) -> None:
         self.maps: dict[str, tuple[str, dict[str, str]]] = {}
@@ -90,6 +92,12 @@ class _Table:
         body = self.chains.setdefault(name, [])
         body.extend(rules)
         return body
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Plan) and (self.maps, self.sets, self.chains) == (
+            other.maps, other.sets, other.chains)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def text(self, table: str) -> str:
         out = [f"add table ip {table}", f"delete table ip {table}", f"table ip {table} {{"]
@@ -111,7 +119,7 @@ SERVICE_KEY = "ipv4_addr . inet_proto . inet_service : verdict"
 NODEPORT_KEY = "inet_proto . inet_service : verdict"
 
 
-def _base(t: _Table, cfg: ProxyConfig) -> None:
+def _base(t: Plan, cfg: ProxyConfig) -> None:
     mark = f"0x{cfg.mark:x}"
     t.map("service-ips", SERVICE_KEY)
     t.map("service-nodeports", NODEPORT_KEY)
@@ -144,7 +152,7 @@ def _base(t: _Table, cfg: ProxyConfig) -> None:
             "ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports")
 
 
-def _dns(t: _Table, dns: LocalDNS) -> None:
+def _dns(t: Plan, dns: LocalDNS) -> None:
     target = f"{dns.target_ip}:{dns.target_port}"
     t.chain("cluster-dns", f"meta l4proto udp dnat to {target}",
             f"meta l4proto tcp dnat to {target}")
@@ -152,7 +160,7 @@ def _dns(t: _Table, dns: LocalDNS) -> None:
         t.element("service-ips", f"{dns.service_ip} . {proto} . 53", "goto cluster-dns")
 
 
-def _balance(t: _Table, name: str, p: ServicePort, eps: tuple[Endpoint, ...],
+def _balance(t: Plan, name: str, p: ServicePort, eps: tuple[Endpoint, ...],
              cfg: ProxyConfig) -> None:
     """A chain spreading new connections over ``eps`` (sticky with affinity)."""
     body = t.chain(name, f"ip daddr {p.cluster_ip} ip saddr != {cfg.cluster_cidr} "
@@ -163,7 +171,7 @@ def _balance(t: _Table, name: str, p: ServicePort, eps: tuple[Endpoint, ...],
     body.append(f"numgen random mod {len(eps)} vmap {{ {choices} }}")
 
 
-def _endpoint(t: _Table, p: ServicePort, e: Endpoint) -> None:
+def _endpoint(t: Plan, p: ServicePort, e: Endpoint) -> None:
     name = _ep_name(p, e)
     if name in t.chains:
         return
@@ -177,7 +185,7 @@ def _endpoint(t: _Table, p: ServicePort, e: Endpoint) -> None:
     t.chain(name, *rules)
 
 
-def _service_port(t: _Table, p: ServicePort, cfg: ProxyConfig) -> None:
+def _service_port(t: Plan, p: ServicePort, cfg: ProxyConfig) -> None:
     dest = f"{p.protocol} . {p.port}"
     node_port = f"{p.protocol} . {p.node_port}" if p.node_port else ""
     if not p.endpoints:
@@ -216,15 +224,60 @@ def _service_port(t: _Table, p: ServicePort, cfg: ProxyConfig) -> None:
         t.element("service-nodeports", node_port, f"goto {external}")
 
 
-def plan_table(ports: Iterable[ServicePort], cfg: ProxyConfig) -> str:
-    """The ``nft -f`` text that makes ``cfg.table`` route exactly ``ports`` (see module)."""
-    t = _Table()
+def plan(ports: Iterable[ServicePort], cfg: ProxyConfig) -> Plan:
+    """The table that routes exactly ``ports`` (see module)."""
+    t = Plan()
     _base(t, cfg)
     if cfg.dns is not None:
         _dns(t, cfg.dns)
     for p in ports:
         _service_port(t, p, cfg)
-    return t.text(cfg.table)
+    return t
+
+
+def plan_table(ports: Iterable[ServicePort], cfg: ProxyConfig) -> str:
+    """The ``nft -f`` text that makes ``cfg.table`` route exactly ``ports`` (see module)."""
+    return plan(ports, cfg).text(cfg.table)
+
+
+def _set_decl(body: list[str]) -> str:
+    return "{ " + "; ".join(body) + "; }"
+
+
+def update_text(old: Plan, new: Plan, table: str) -> str | None:
+    """One ``nft -f`` transaction that turns table ``old`` into ``new`` in place, touching
+    only the chains, sets and maps that differ (so affinity sets of unchanged endpoints
+    keep their clients); None when only a whole replace can do it (a hooked chain or a
+    set's definition changed). Empty text: nothing to change.
+
+    Order inside the transaction: flush what changes or goes, declare what is new, fill
+    it, then delete what went (nothing refers to it any more)."""
+    t = f"ip {table}"
+    for name in old.sets.keys() & new.sets.keys():
+        if old.sets[name] != new.sets[name]:
+            return None
+    changed = [c for c in new.chains if c in old.chains and old.chains[c] != new.chains[c]]
+    if any(new.chains[c][0].startswith("type ") for c in changed):
+        return None
+    added = [c for c in new.chains if c not in old.chains]
+    removed = [c for c in old.chains if c not in new.chains]
+    maps = [m for m in new.maps if old.maps.get(m) != new.maps[m]]
+    if set(maps) - old.maps.keys() or old.maps.keys() - new.maps.keys():
+        return None
+    out = [f"flush map {t} {m}" for m in maps]
+    out += [f"flush chain {t} {c}" for c in changed + removed]
+    out += [f"add set {t} {s} {_set_decl(body)}" for s, body in new.sets.items()
+            if s not in old.sets]
+    out += [f"add chain {t} {c}" for c in added]
+    out += [f"add rule {t} {c} {r}" for c in changed + added for r in new.chains[c]]
+    for m in maps:
+        elements = new.maps[m][1]
+        if elements:
+            items = ", ".join(f"{k} : {v}" for k, v in elements.items())
+            out.append(f"add element {t} {m} {{ {items} }}")
+    out += [f"delete chain {t} {c}" for c in removed]
+    out += [f"delete set {t} {s}" for s in old.sets if s not in new.sets]
+    return "\n".join(out) + "\n" if out else ""
 
 
 def delete_table(table: str) -> str:

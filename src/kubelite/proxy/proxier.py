@@ -4,9 +4,10 @@ Contracts:
 
 - Reconciled by level (DESIGN rule 1): an add, update or delete of a Service or
   EndpointSlice only wakes the loop; after ``min_sync_period`` (which coalesces a burst
-  into one apply) it plans the whole table from the sources' current lists and applies it
-  when the text differs from the last one applied. A failed apply is retried after
-  ``retry_period`` with the then-current state.
+  into one apply) it plans the whole table from the sources' current lists and, when the
+  plan differs from the last one applied, changes the table in one transaction (only the
+  parts that differ). A failed apply is retried after ``retry_period`` with the
+  then-current state, as a whole replace.
 - The first apply happens once both sources are synced, and replaces whatever table of
   the same name an earlier run left (no gap across a restart: established flows keep
   their conntrack NAT and new ones see the old rules until the new text lands).
@@ -25,7 +26,7 @@ from kubelite.api.meta import JSON
 from kubelite.client.sources import Source
 from kubelite.proxy.model import service_ports
 from kubelite.proxy.nft import Applier
-from kubelite.proxy.planner import ProxyConfig, plan_table
+from kubelite.proxy.planner import Plan, ProxyConfig, plan, update_text
 
 log = logging.getLogger("kubelite.proxy")
 
@@ -44,7 +45,7 @@ class ServiceProxy:
         self.min_sync_period = min_sync_period
         self.retry_period = retry_period
         self.syncs = 0  # applies done (for tests and metrics)
-        self.last_applied = ""
+        self.last_plan: Plan | None = None  # what the table holds; None: not known
         self._dirty = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -52,17 +53,22 @@ class ServiceProxy:
         """Wake the loop (any informer event)."""
         self._dirty.set()
 
-    def plan(self) -> str:
-        return plan_table(service_ports(self.services.list(), self.slices.list()),
-                          self.config)
+    def plan(self) -> Plan:
+        return plan(service_ports(self.services.list(), self.slices.list()), self.config)
 
     async def sync(self) -> bool:
-        """Plan and apply once; True when a new text was applied."""
-        text = self.plan()
-        if text == self.last_applied:
+        """Plan and apply once; True when the table was changed. The first apply (and
+        the one after a failure) replaces the whole table; later ones change in place
+        only what differs from the last plan applied."""
+        new = self.plan()
+        if new == self.last_plan:
             return False
-        await self.applier.apply(text)
-        self.last_applied = text
+        text = None
+        if self.last_plan is not None:
+            text = update_text(self.last_plan, new, self.config.table)
+        self.last_plan = None  # unknown until this apply succeeds
+        await self.applier.apply(text if text is not None else new.text(self.config.table))
+        self.last_plan = new
         self.syncs += 1
         return True
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from kubelite.proxy.nft import NftApplier, NftError, run_nft
+from kubelite.proxy.nft import NftApplier, NftError, RecordingApplier, run_nft
 from kubelite.proxy.planner import ProxyConfig, delete_table
 from kubelite.proxy.proxier import ServiceProxy
 from kubelite.testing.fake_informer import FakeSource
@@ -176,3 +176,54 @@ async def test_a_restart_replaces_the_table_in_one_transaction(net: Net) -> None
 async def _true(cond: bool) -> bool:
     assert cond
     return True
+
+
+def blocks(listing: str) -> list[str]:
+    """A ``nft list table`` output as its sorted map/set/chain blocks (the order in which
+    nft lists them follows their creation, which an in-place update changes)."""
+    body = listing.strip().split("\n", 1)[1].rsplit("\n", 1)[0]
+    return sorted(b.strip() for b in body.split("\n\n"))
+
+
+async def test_an_in_place_update_gives_the_table_a_whole_replace_would(net: Net) -> None:
+    two = web_slice(POD_IP, "10.254.1.3")
+    steps = [([web()], [web_slice(POD_IP)]),
+             ([web(sessionAffinity="ClientIP")], [two]),  # affinity sets, a new endpoint
+             ([web(sessionAffinity="ClientIP"), {**web(node_port=30081, clusterIP="10.43.9.9"),
+                                                 "metadata": {"namespace": "b", "name": "x"}}],
+              [two]),
+             ([web()], [web_slice("10.254.1.3")])]  # endpoint, Service and sets gone
+    applier = NftApplier(net.node)
+    services, slices = FakeSource(), FakeSource()
+    proxy = ServiceProxy(services, slices, applier, config("kltest"))
+    texts = []
+    for svcs, sls in steps:
+        services.cache = {f"{s['metadata']['namespace']}/{s['metadata']['name']}": s
+                          for s in svcs}
+        slices.cache = {"default/web-1": sls[0]}
+        recorder = RecordingApplier()
+        proxy.applier = recorder
+        assert await proxy.sync()
+        texts.append(recorder.current)
+        await applier.apply(recorder.current)
+        incremental = net.ruleset()
+        await applier.apply(proxy.plan().text("kltest"))  # the whole replace
+        assert blocks(incremental) == blocks(net.ruleset())
+    assert texts[0].startswith("add table ip kltest\ndelete table ip kltest\n")
+    assert all(not t.startswith("add table") for t in texts[1:])
+    assert "delete chain ip kltest endpoint-" in texts[3]
+    assert "delete set ip kltest affinity-" in texts[3]
+
+
+async def test_affinity_clients_survive_an_unrelated_change(net: Net) -> None:
+    services = FakeSource([web(sessionAffinity="ClientIP")])
+    slices = FakeSource([web_slice(POD_IP)])
+    proxy = ServiceProxy(services, slices, NftApplier(net.node), config("kltest"))
+    await proxy.sync()
+    assert await asyncio.to_thread(net.connect, net.client, "10.43.7.7", 80) \
+        == f"pod saw {NODE_IP}"
+    services.put({**web(node_port=30081, clusterIP="10.43.9.9"),
+                  "metadata": {"namespace": "b", "name": "x"}})
+    await proxy.sync()
+    rules = net.ruleset()
+    assert f"elements = {{ {CLIENT_IP} expires 2h59m" in rules  # the client is remembered

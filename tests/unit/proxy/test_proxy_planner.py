@@ -306,3 +306,26 @@ def test_no_rule_matches_outside_the_cluster_addresses() -> None:
         "nat-prerouting": ["\t\tjump services"], "nat-output": ["\t\tjump services"],
         "nat-postrouting": ["\t\tjump masquerading"]}
     assert "\tchain masquerading {\n\t\tmeta mark & 0x4000 == 0 return\n" in text
+
+
+def test_an_endpoint_change_rewrites_only_its_chains_in_place() -> None:
+    from kubelite.proxy.planner import plan as plan_of
+    from kubelite.proxy.planner import update_text
+    old = plan_of(service_ports([WEB], [WEB_EPS]), CFG)
+    new = plan_of(service_ports([WEB], [eps("web", TCP_PORT, ("10.42.0.6", "n1", None))]), CFG)
+    svc_chain = "service-PFISGYVC-default/web/tcp/"
+    gone = "endpoint-CEI3K4UP-default/web/tcp/__10.42.0.5/8080"
+    added = "endpoint-7IZ6GQPT-default/web/tcp/__10.42.0.6/8080"
+    assert update_text(old, new, "kltest") == "\n".join([
+        f"flush chain ip kltest {svc_chain}",
+        f"flush chain ip kltest {gone}",
+        f"add chain ip kltest {added}",
+        f"add rule ip kltest {svc_chain} ip daddr 10.43.0.5 ip saddr != 10.42.0.0/16 "
+        "jump mark-for-masquerade",
+        f"add rule ip kltest {svc_chain} numgen random mod 1 vmap {{ 0 : goto {added} }}",
+        f"add rule ip kltest {added} ip saddr 10.42.0.6 jump mark-for-masquerade",
+        f"add rule ip kltest {added} meta l4proto tcp dnat to 10.42.0.6:8080",
+        f"delete chain ip kltest {gone}", ""])
+    assert update_text(old, old, "kltest") == ""
+    other = ProxyConfig(table="kltest", node_name="n1", node_ips=("192.0.2.11",))
+    assert update_text(old, plan_of(service_ports([WEB], [WEB_EPS]), other), "kltest") is None
