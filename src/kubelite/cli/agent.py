@@ -142,8 +142,8 @@ async def start_agent(args: argparse.Namespace, client: ApiClient, *,
     dns_ip = nodenet.cluster_dns_ip(args)
     config = load_or_create(args.kubelet_config, cluster_dns=dns_ip)
     config.port = args.kubelet_port
-    if args.cluster_dns or not config.cluster_dns:  # the flag wins over the file
-        config.cluster_dns = [] if args.disable_coredns and not args.cluster_dns else [dns_ip]
+    if args.cluster_dns or not config.cluster_dns:  # the flag wins over the file; as k3s,
+        config.cluster_dns = [dns_ip]  # also with --disable-coredns (one's own DNS there)
     pod_cidr = node_pod_cidr(args.cluster_cidr, node_name, server_node)
     network = CniNetwork(str(agent_dir / "cni"),
                          network_config(data_dir, pod_cidr, args.bridge_name))
