@@ -25,6 +25,7 @@ from pathlib import Path
 from kubelite import logs
 from kubelite.apiserver import join_token
 from kubelite.apiserver.node_certs import CACERTS_PATH, SERVING_KUBELET_PATH
+from kubelite.cli import nodenet
 from kubelite.cli.netflags import cidr, interface_name
 from kubelite.client import metrics as client_metrics
 from kubelite.client.config import token_config
@@ -61,6 +62,7 @@ def add_kubelet_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--registries", type=Path, default=DEFAULT_REGISTRIES,
                    help="registries.yaml with mirrors and credentials, k3s format "
                         "(default %(default)s, if present)")
+    nodenet.add_flags(p)
 
 
 @dataclass
@@ -71,8 +73,11 @@ class Agent:
     runtime: OciRuntime
     images: ImageService
     server: KubeletServer
+    network: nodenet.NodeNetwork | None = None
 
     async def stop(self) -> None:
+        if self.network is not None:
+            await self.network.stop()
         await self.server.stop()
         await self.kubelet.stop()
         await self.images.close()
@@ -134,8 +139,11 @@ async def start_agent(args: argparse.Namespace, client: ApiClient, *,
     agent_dir = data_dir / "agent"
     agent_dir.mkdir(parents=True, exist_ok=True)
     node_name = (args.node_name or socket.gethostname()).lower()
-    config = load_or_create(args.kubelet_config)
+    dns_ip = nodenet.cluster_dns_ip(args)
+    config = load_or_create(args.kubelet_config, cluster_dns=dns_ip)
     config.port = args.kubelet_port
+    if args.cluster_dns or not config.cluster_dns:  # the flag wins over the file; as k3s,
+        config.cluster_dns = [dns_ip]  # also with --disable-coredns (one's own DNS there)
     pod_cidr = node_pod_cidr(args.cluster_cidr, node_name, server_node)
     network = CniNetwork(str(agent_dir / "cni"),
                          network_config(data_dir, pod_cidr, args.bridge_name))
@@ -165,7 +173,10 @@ async def start_agent(args: argparse.Namespace, client: ApiClient, *,
     await kubelet.start(serving_port=server.port)
     print(f"kubelite: kubelet for node {node_name} started (pods {pod_cidr}, "
           f"port {server.port})", flush=True)
-    return Agent(kubelet, runtime, images, server)
+    node_network = await nodenet.start_node_network(
+        args, client, node_name=node_name, node_ip=settings.node_ip, pod_cidr=pod_cidr,
+        agent_dir=agent_dir, suffix=_suffix(data_dir))
+    return Agent(kubelet, runtime, images, server, node_network)
 
 
 def _disk_usage(path: Path) -> tuple[int, int]:

@@ -1,5 +1,6 @@
 """``kubelite killall``: stop every container of a data dir and remove its mounts,
-network namespaces, CNI attachments, bridge and cgroups (as k3s-killall.sh does).
+network namespaces, CNI attachments, bridge, cgroups and service-proxy rules (as
+k3s-killall.sh does).
 
 The network is the one the data dir's kubelet recorded (``agent/cni/network.json``: its
 bridge, subnet and netns prefix), so only that installation's objects are removed; a data
@@ -11,7 +12,8 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from kubelite.cli.agent import DEFAULT_DATA_DIR, network_config
+from kubelite.cli import nodenet
+from kubelite.cli.agent import DEFAULT_DATA_DIR, _suffix, network_config
 from kubelite.network.cni import BridgeNetworkConfig, CniNetwork
 from kubelite.runtime.oci import killall, linux
 
@@ -36,6 +38,7 @@ async def _killall(data_dir: Path, cluster_cidr: str) -> int:
         except Exception:  # no CNI plugins: nothing of ours can be attached
             network = None
     killed = await killall(str(agent / "runtime"), network)
+    await nodenet.remove_rules(agent, _suffix(data_dir))
     for point in linux.mount_points_under(str(agent.resolve())):
         linux.umount(point)
     return killed

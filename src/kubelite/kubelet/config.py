@@ -16,6 +16,7 @@ import yaml
 
 DEFAULT_CONFIG_PATH = Path("/var/lib/kubelet/config.yaml")
 DEFAULT_STATIC_POD_PATH = "/etc/kubernetes/manifests"
+DEFAULT_CLUSTER_DNS = "10.43.0.10"  # the kube-dns address in the default service range
 
 
 class ConfigError(Exception):
@@ -59,6 +60,7 @@ class KubeletConfig:
     max_pods: int = 110
     cluster_dns: list[str] = field(default_factory=list)
     cluster_domain: str = "cluster.local"
+    resolv_conf: str = "/etc/resolv.conf"  # the host's, for dnsPolicy Default
     pod_logs_dir: str = ""  # empty: <root>/pod-logs
     port: int = 10250
     image_gc_high_threshold_percent: int = 85
@@ -80,6 +82,7 @@ class KubeletConfig:
                 max_pods=int(doc.get("maxPods") or 110),
                 cluster_dns=[str(x) for x in doc.get("clusterDNS") or []],
                 cluster_domain=str(doc.get("clusterDomain") or "cluster.local"),
+                resolv_conf=str(doc.get("resolvConf") or "/etc/resolv.conf"),
                 pod_logs_dir=str(doc.get("podLogsDir") or ""),
                 port=int(doc.get("port") or 10250),
                 image_gc_high_threshold_percent=int(doc.get("imageGCHighThresholdPercent") or 85),
@@ -90,7 +93,8 @@ class KubeletConfig:
             raise ConfigError(f"invalid KubeletConfiguration: {exc}") from exc
 
 
-def default_document(static_pod_path: str = DEFAULT_STATIC_POD_PATH) -> dict[str, Any]:
+def default_document(static_pod_path: str = DEFAULT_STATIC_POD_PATH,
+                     cluster_dns: str = DEFAULT_CLUSTER_DNS) -> dict[str, Any]:
     return {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",
@@ -99,16 +103,19 @@ def default_document(static_pod_path: str = DEFAULT_STATIC_POD_PATH) -> dict[str
         "syncFrequency": "1m",
         "nodeStatusUpdateFrequency": "10s",
         "maxPods": 110,
+        "clusterDNS": [cluster_dns],
         "clusterDomain": "cluster.local",
     }
 
 
 def load_or_create(path: str | os.PathLike[str],
-                   static_pod_path: str = DEFAULT_STATIC_POD_PATH) -> KubeletConfig:
+                   static_pod_path: str = DEFAULT_STATIC_POD_PATH,
+                   cluster_dns: str = DEFAULT_CLUSTER_DNS) -> KubeletConfig:
     p = Path(path)
     if not p.exists():
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(yaml.safe_dump(default_document(static_pod_path), sort_keys=False))
+        p.write_text(yaml.safe_dump(default_document(static_pod_path, cluster_dns),
+                                    sort_keys=False))
     try:
         doc = yaml.safe_load(p.read_text()) or {}
     except yaml.YAMLError as exc:

@@ -8,15 +8,17 @@ A server with its kubelet (``disable_agent=False``) lives beside the machine's o
 ``kubelite server`` and other test runs: unless ``extra_args`` say otherwise it gets its
 own kubelet config (static pods from ``<data dir>/manifests``), a free kubelet port, a free
 pod range and service range (:func:`kubelite.testing.isolation.free_cidr`) and its own
-bridge; its netns prefix, cgroups and CNI state follow from its data dir. :meth:`close`
-stops it, runs ``kubelite killall`` on the data dir and checks that no container process,
-network namespace, bridge or mount of it is left (:class:`LeftBehind` if one is).
+bridge and nftables table; its netns prefix, cgroups and CNI state follow from its data
+dir. :meth:`close` stops it, runs ``kubelite killall`` on the data dir and checks that no
+container process, network namespace, bridge, mount or nftables table of it is left
+(:class:`LeftBehind` if one is).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import ssl
 import subprocess
@@ -81,6 +83,9 @@ class ServerProcess:
             extra += ["--service-cidr", free_cidr(16)]
         if "--bridge-name" not in given:
             extra += ["--bridge-name", interface_name("kle2e", str(self.data_dir.resolve()))]
+        if "--proxy-table" not in given:  # its own nftables table, never the machine's
+            extra += ["--proxy-table",
+                      "kubelite-" + interface_name("e2e", str(self.data_dir.resolve()))]
         args = [*self.extra_args, *extra]
         self.cluster_cidr = _flag(args, "--cluster-cidr")
         self.bridge = _flag(args, "--bridge-name")
@@ -213,7 +218,19 @@ def leftovers(data_dir: Path, bridge: str = "") -> list[str]:
     if bridge and os.path.exists(f"/sys/class/net/{bridge}"):
         found.append(f"bridge {bridge}")
     found += [f"mount {m}" for m in mount_points_under(root)]
+    table = _recorded_table(data_dir)
+    if table and shutil.which("nft") and subprocess.run(
+            ["nft", "list", "table", "ip", table], capture_output=True, check=False,
+            timeout=10).returncode == 0:
+        found.append(f"nftables table {table}")
     return found
+
+
+def _recorded_table(data_dir: Path) -> str:
+    try:
+        return (data_dir / "agent" / "proxy-table").read_text().strip()
+    except OSError:
+        return ""
 
 
 def wait_for(predicate: object, timeout: float = 10.0, interval: float = 0.05) -> bool:

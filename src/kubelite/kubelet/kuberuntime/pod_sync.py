@@ -22,6 +22,7 @@ from kubelite.api.meta_time import Clock, utcnow
 from kubelite.kubelet import labels as L
 from kubelite.kubelet.backoff import Backoff
 from kubelite.kubelet.config import KubeletConfig
+from kubelite.kubelet.dns_config import HostResolvConf
 from kubelite.kubelet.envvars import ContainerConfigError, ObjectGetter, container_env, expand
 from kubelite.kubelet.image_puller import ImagePuller, ImagePullError
 from kubelite.kubelet.kuberuntime.actions import PodRuntimeState, ProbeFailures, compute_pod_actions
@@ -82,6 +83,7 @@ class PodSyncer:
         self.host_ip = host_ip
         self.clock = clock
         self.backoff = backoff or Backoff(clock=clock)
+        self.host_dns = HostResolvConf(config.resolv_conf)
 
     async def inspect(self, uid: str) -> PodRuntimeState:
         sandboxes = await self.runtime.list_pod_sandboxes(labels={L.POD_UID: uid})
@@ -115,7 +117,8 @@ class PodSyncer:
             return result
         sb_config = sandbox_config(pod, actions.sandbox_attempt, self.logs_root,
                                    cluster_dns=self.config.cluster_dns,
-                                   cluster_domain=self.config.cluster_domain)
+                                   cluster_domain=self.config.cluster_domain,
+                                   host_dns=self.host_dns.get())
         if actions.create_sandbox:
             try:
                 sandbox_id = await self.runtime.run_pod_sandbox(sb_config)
@@ -129,7 +132,8 @@ class PodSyncer:
             if sb is not None:
                 sb_config = sandbox_config(pod, sb.attempt, self.logs_root,
                                            cluster_dns=self.config.cluster_dns,
-                                           cluster_domain=self.config.cluster_domain)
+                                           cluster_domain=self.config.cluster_domain,
+                                   host_dns=self.host_dns.get())
         pod_ip = ""
         if actions.init_to_start or actions.containers_to_start:
             try:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from kubelite.api.quantity import milli_value
 from kubelite.api.quantity import value as qvalue
 from kubelite.kubelet import labels as L
+from kubelite.kubelet.dns_config import pod_dns_config
 from kubelite.kubelet.podspec import JSON, container_hash, grace_period, meta, spec
 from kubelite.runtime.protocol import (
     ContainerConfig,
@@ -42,7 +43,8 @@ def log_directory(logs_root: str, pod: JSON) -> str:
 
 
 def sandbox_config(pod: JSON, attempt: int, logs_root: str, *, cluster_dns: Sequence[str] = (),
-                   cluster_domain: str = "cluster.local") -> PodSandboxConfig:
+                   cluster_domain: str = "cluster.local",
+                   host_dns: DNSConfig | None = None) -> PodSandboxConfig:
     m = meta(pod)
     s = spec(pod)
     ns = str(m.get("namespace") or "default")
@@ -53,21 +55,7 @@ def sandbox_config(pod: JSON, attempt: int, logs_root: str, *, cluster_dns: Sequ
                 ports.append(PortMapping(int(p["containerPort"]), int(p["hostPort"]),
                                          str(p.get("protocol") or "TCP"),
                                          str(p.get("hostIP") or "")))
-    dns: DNSConfig | None = None
-    policy = s.get("dnsPolicy") or "ClusterFirst"
-    if policy in ("ClusterFirst", "ClusterFirstWithHostNet") and cluster_dns and not (
-            s.get("hostNetwork") and policy == "ClusterFirst"):
-        dns = DNSConfig(tuple(cluster_dns),
-                        (f"{ns}.svc.{cluster_domain}", f"svc.{cluster_domain}", cluster_domain),
-                        ("ndots:5",))
-    dc = s.get("dnsConfig") or {}
-    if policy == "None" or dc:
-        base = dns or DNSConfig()
-        dns = DNSConfig(tuple(base.servers) + tuple(dc.get("nameservers") or ()),
-                        tuple(base.searches) + tuple(dc.get("searches") or ()),
-                        tuple(base.options) + tuple(
-                            f"{o['name']}:{o['value']}" if o.get("value") else str(o["name"])
-                            for o in dc.get("options") or ()))
+    dns = pod_dns_config(pod, tuple(cluster_dns), cluster_domain, host_dns)
     hosts = tuple(HostEntry(str(h.get("ip")), tuple(h.get("hostnames") or ()))
                   for h in s.get("hostAliases") or [])
     sysctls = {str(x["name"]): str(x["value"])

@@ -1,0 +1,1 @@
+"""The node's cluster DNS server: records from informers, the rest forwarded."""
