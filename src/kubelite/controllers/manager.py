@@ -19,11 +19,13 @@ from kubelite.controllers.base import Controller
 from kubelite.controllers.daemonset import DaemonSetController
 from kubelite.controllers.deployment import DeploymentController
 from kubelite.controllers.garbagecollector import GarbageCollector
+from kubelite.controllers.job import JobController
 from kubelite.controllers.replicaset import ReplicaSetController
 from kubelite.controllers.resources import (
     CONFIGMAPS,
     DAEMONSETS,
     DEPLOYMENTS,
+    JOBS,
     NODES,
     PODS,
     REPLICASETS,
@@ -44,13 +46,14 @@ class ControllerManager:
         self.replicasets = Informer(client, REPLICASETS)
         self.deployments = Informer(client, DEPLOYMENTS)
         self.daemonsets = Informer(client, DAEMONSETS)
+        self.jobs = Informer(client, JOBS)
         extra = [Informer(client, r) for r in (CONFIGMAPS, SECRETS, SERVICES)]
         self.informers = [self.pods, self.nodes, self.replicasets, self.deployments,
-                          self.daemonsets, *extra]
+                          self.daemonsets, self.jobs, *extra]
         self.recorders = {
             name: EventRecorder(client, name, clock=clock)
             for name in ("replicaset-controller", "deployment-controller",
-                         "daemonset-controller")
+                         "daemonset-controller", "job-controller")
         }
         self.replicaset = ReplicaSetController(
             client, self.replicasets, self.pods, self.recorders["replicaset-controller"],
@@ -61,11 +64,13 @@ class ControllerManager:
         self.daemonset = DaemonSetController(
             client, self.daemonsets, self.pods, self.nodes,
             self.recorders["daemonset-controller"], clock=clock)
+        self.job = JobController(client, self.jobs, self.pods,
+                                 self.recorders["job-controller"], clock=clock)
         self.gc = GarbageCollector(
             client, [self.pods, self.replicasets, self.deployments, self.daemonsets,
-                     self.nodes, *extra])
+                     self.nodes, self.jobs, *extra])
         self.controllers: list[Controller] = [self.replicaset, self.deployment,
-                                              self.daemonset, self.gc]
+                                              self.daemonset, self.job, self.gc]
         if metrics is not None:
             for c in self.controllers:  # queue names as kube-controller-manager's
                 c.queue.instrument(metrics, c.name.removesuffix("-controller").replace("-", "_"))

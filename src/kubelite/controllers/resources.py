@@ -15,6 +15,8 @@ def _r(group: str, version: str, plural: str) -> scheme.Resource:
 REPLICASETS = _r("apps", "v1", "replicasets")
 DEPLOYMENTS = _r("apps", "v1", "deployments")
 DAEMONSETS = _r("apps", "v1", "daemonsets")
+JOBS = _r("batch", "v1", "jobs")
+CRONJOBS = _r("batch", "v1", "cronjobs")
 
 __all__ = ["CONFIGMAPS", "DAEMONSETS", "DEPLOYMENTS", "NODES", "PODS", "REPLICASETS", "SECRETS",
            "SERVICES"]
