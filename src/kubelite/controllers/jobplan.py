@@ -222,8 +222,8 @@ def backoff_delay(failures: int) -> float:
 
 def _backoff_remaining(pods: list[JSON], now: dt.datetime) -> float:
     """The back-off left from the failures among ``pods`` after their last success."""
-    finished = sorted(((finish_time(p) or now, is_failed(p)) for p in pods
-                       if is_succeeded(p) or is_failed(p)), key=lambda x: x[0])
+    finished = sorted(((finish_time(p) or now, phase(p) == "Failed") for p in pods
+                       if phase(p) in ("Succeeded", "Failed")), key=lambda x: x[0])
     failures = 0
     last_failure: dt.datetime | None = None
     for when, failed in finished:
@@ -360,7 +360,7 @@ def plan_job(job: JSON, pods: list[JSON], now: dt.datetime) -> JobPlan:
     if _true(status, "FailureTarget") or _true(status, "SuccessCriteriaMet"):
         p.delete = list(active)
         if not active and not terminating and not keep_ok and not keep_fail and \
-                not unc_ok and not unc_fail:
+                not any(has_finalizer(x) for x in pods):
             _finish_job(status, old, p, now)
         return _finish(p, old)
 
