@@ -16,6 +16,7 @@ from kubelite.client.informer import Informer
 from kubelite.client.metrics import ClientMetrics
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.base import Controller
+from kubelite.controllers.cronjob import CronJobController
 from kubelite.controllers.daemonset import DaemonSetController
 from kubelite.controllers.deployment import DeploymentController
 from kubelite.controllers.garbagecollector import GarbageCollector
@@ -23,6 +24,7 @@ from kubelite.controllers.job import JobController
 from kubelite.controllers.replicaset import ReplicaSetController
 from kubelite.controllers.resources import (
     CONFIGMAPS,
+    CRONJOBS,
     DAEMONSETS,
     DEPLOYMENTS,
     JOBS,
@@ -47,13 +49,15 @@ class ControllerManager:
         self.deployments = Informer(client, DEPLOYMENTS)
         self.daemonsets = Informer(client, DAEMONSETS)
         self.jobs = Informer(client, JOBS)
+        self.cronjobs = Informer(client, CRONJOBS)
         extra = [Informer(client, r) for r in (CONFIGMAPS, SECRETS, SERVICES)]
         self.informers = [self.pods, self.nodes, self.replicasets, self.deployments,
-                          self.daemonsets, self.jobs, *extra]
+                          self.daemonsets, self.jobs, self.cronjobs, *extra]
         self.recorders = {
             name: EventRecorder(client, name, clock=clock)
             for name in ("replicaset-controller", "deployment-controller",
-                         "daemonset-controller", "job-controller")
+                         "daemonset-controller", "job-controller",
+                         "cronjob-controller")
         }
         self.replicaset = ReplicaSetController(
             client, self.replicasets, self.pods, self.recorders["replicaset-controller"],
@@ -66,11 +70,14 @@ class ControllerManager:
             self.recorders["daemonset-controller"], clock=clock)
         self.job = JobController(client, self.jobs, self.pods,
                                  self.recorders["job-controller"], clock=clock)
+        self.cronjob = CronJobController(client, self.cronjobs, self.jobs,
+                                         self.recorders["cronjob-controller"], clock=clock)
         self.gc = GarbageCollector(
             client, [self.pods, self.replicasets, self.deployments, self.daemonsets,
-                     self.nodes, self.jobs, *extra])
+                     self.nodes, self.jobs, self.cronjobs, *extra])
         self.controllers: list[Controller] = [self.replicaset, self.deployment,
-                                              self.daemonset, self.job, self.gc]
+                                              self.daemonset, self.job, self.cronjob,
+                                              self.gc]
         if metrics is not None:
             for c in self.controllers:  # queue names as kube-controller-manager's
                 c.queue.instrument(metrics, c.name.removesuffix("-controller").replace("-", "_"))

@@ -157,3 +157,20 @@ def test_ttl_zero_and_foreground_deletion_remove_pods(node: ServerProcess) -> No
     ok(node.kubectl("delete", "job", "long", "--cascade=foreground", "--timeout=60s"))
     assert node.kubectl("get", "job", "long").returncode != 0
     assert job_pods(node, "long") == []
+
+
+def test_cronjob_create_get_and_job_from_it(node: ServerProcess) -> None:
+    ok(node.kubectl("create", "cronjob", "hello", "--image=busybox", "--schedule=*/1 * * * *",
+                    "--", "sh", "-c", "echo from-cron"))
+    lines = ok(node.kubectl("get", "cronjobs")).splitlines()
+    assert lines[0].split() == ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE",
+                                "LAST", "SCHEDULE", "AGE"]
+    row = next(line.split() for line in lines[1:] if line.startswith("hello "))
+    assert row[:7] == ["hello", "*/1", "*", "*", "*", "*", "<none>"]
+    assert row[7:9] == ["False", "0"]
+    ok(node.kubectl("create", "job", "once", "--from=cronjob/hello"))
+    ok(node.kubectl("wait", "--for=condition=complete", "job/once", "--timeout=60s"))
+    assert ok(node.kubectl("logs", "job/once")) == "from-cron\n"
+    doc = job(node, "once")
+    assert doc["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
+    ok(node.kubectl("delete", "cronjob", "hello"))

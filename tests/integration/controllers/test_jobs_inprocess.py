@@ -135,3 +135,58 @@ async def test_counts_survive_a_restart_of_the_controllers(tmp_path: Path) -> No
             assert len(await _pods(api)) == 1  # no pod was created again
         finally:
             await manager.stop()
+
+
+def cron_manifest(name: str, policy: str = "Allow") -> JSON:
+    return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": name},
+            "spec": {"schedule": "*/1 * * * *", "concurrencyPolicy": policy,
+                     "jobTemplate": {"spec": {"template": {"spec": {
+                         "restartPolicy": "OnFailure",
+                         "containers": [{"name": "c", "image": "busybox"}]}}}}}}
+
+
+async def test_cronjob_starts_a_job_at_the_next_minute_on_fake_time(tmp_path: Path) -> None:
+    from kubelite.controllers.resources import CRONJOBS
+    from kubelite.testing.fake_clock import FakeClock
+
+    async with InProcessAPI(tmp_path) as api:
+        c = api.client()
+        clock = FakeClock(dt.datetime.now(dt.UTC))
+        manager = ControllerManager(api.client(), clock=clock)
+        await manager.start()
+        try:
+            cj = await c.create(CRONJOBS, cron_manifest("tick", "Forbid"), NS)
+            assert cj["spec"]["successfulJobsHistoryLimit"] == 3
+            assert cj["spec"]["failedJobsHistoryLimit"] == 1
+            assert (await c.list(JOBS, NS))["items"] == []  # nothing before the minute
+
+            async def jobs() -> list[JSON] | None:
+                items: list[JSON] = (await c.list(JOBS, NS))["items"]
+                return items or None
+
+            first = (await clock.until(jobs, step=5.0))[0]
+            minute = int(clock.now().timestamp()) // 60
+            assert first["metadata"]["name"] == f"tick-{minute}"
+            ref = first["metadata"]["ownerReferences"][0]
+            assert (ref["kind"], ref["name"]) == ("CronJob", "tick")
+            assert "batch.kubernetes.io/cronjob-scheduled-timestamp" in \
+                first["metadata"]["annotations"]
+
+            async def active() -> JSON | None:
+                got = await c.get(CRONJOBS, "tick", NS)
+                return got if got["status"].get("active") else None
+
+            status = (await eventually(active))["status"]
+            assert [a["name"] for a in status["active"]] == [first["metadata"]["name"]]
+            assert status["lastScheduleTime"]
+            # Forbid: the job still runs (no kubelet here), the next minute starts nothing
+            recorded = manager.recorders["cronjob-controller"].recorded
+
+            async def skipped() -> bool:
+                return any(r[1] == "JobAlreadyActive" for r in recorded)
+
+            await clock.until(skipped, step=5.0)
+            names = [j["metadata"]["name"] for j in (await c.list(JOBS, NS))["items"]]
+            assert names == [first["metadata"]["name"]]
+        finally:
+            await manager.stop()
