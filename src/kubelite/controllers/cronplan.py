@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from croniter import croniter
 
 from kubelite.api.meta import JSON, controller_ref
-from kubelite.api.meta_time import parse_time, rfc3339
-from kubelite.controllers.jobplan import Event, finished_condition
+from kubelite.api.meta_time import rfc3339
+from kubelite.controllers.jobplan import Event, finished_condition, time_at
 from kubelite.controllers.pods import meta, uid
 
 SCHEDULED_TIMESTAMP = "batch.kubernetes.io/cronjob-scheduled-timestamp"
@@ -47,15 +47,6 @@ class CronPlan:
     create: JSON | None = None
     events: list[Event] = field(default_factory=list)
     requeue_after: float | None = None
-
-
-def _time(value: object) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return parse_time(value)
-    except ValueError:
-        return None
 
 
 def time_zone(cj: JSON) -> dt.tzinfo | None:
@@ -157,8 +148,8 @@ def plan_cron(cj: JSON, jobs: list[JSON], now: dt.datetime) -> CronPlan:
             active.append(_ref(j))
     for j in jobs:
         if (finished_condition(j) or {}).get("type") == "Complete":
-            done = _time((j.get("status") or {}).get("completionTime"))
-            last = _time(status.get("lastSuccessfulTime"))
+            done = time_at((j.get("status") or {}).get("completionTime"))
+            last = time_at(status.get("lastSuccessfulTime"))
             if done is not None and (last is None or done > last):
                 status["lastSuccessfulTime"] = rfc3339(done)
     status["active"] = active
@@ -179,8 +170,8 @@ def plan_cron(cj: JSON, jobs: list[JSON], now: dt.datetime) -> CronPlan:
         p.events.append(Event("Warning", "UnparseableSchedule",
                               f"unparseable schedule: {schedule!r}"))
         return p
-    earliest = _time(status.get("lastScheduleTime")) or \
-        _time(meta(cj).get("creationTimestamp")) or now
+    earliest = time_at(status.get("lastScheduleTime")) or \
+        time_at(meta(cj).get("creationTimestamp")) or now
     deadline = spec.get("startingDeadlineSeconds")
     if isinstance(deadline, int):
         earliest = max(earliest, now - dt.timedelta(seconds=deadline))

@@ -18,7 +18,6 @@ Contracts:
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import logging
 
@@ -26,7 +25,7 @@ from kubelite.aio.clock import REAL, Clock
 from kubelite.api.errors import StatusError
 from kubelite.api.meta import JSON, controller_ref
 from kubelite.api.selectors import label_selector_from_dict
-from kubelite.client.events import NORMAL, WARNING, EventRecorder
+from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Informer, object_key
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.base import Controller, rv_int
@@ -38,7 +37,7 @@ from kubelite.controllers.jobplan import (
     plan_job,
 )
 from kubelite.controllers.ownership import adopt_patch, classify
-from kubelite.controllers.podcontrol import delete_pods, slow_start_batches
+from kubelite.controllers.podcontrol import create_pods, delete_pods
 from kubelite.controllers.pods import controller_ref_of, meta, uid
 from kubelite.controllers.replicaset import pod_from_template
 from kubelite.controllers.resources import JOBS, PODS
@@ -191,25 +190,8 @@ class JobController(Controller):
             raise
 
     async def _create_pods(self, job: JSON, indexes: list[int | None]) -> int:
-        ns = meta(job).get("namespace")
-        last_rv = 0
-        pending = list(indexes)
-        for size in slow_start_batches(len(pending)):
-            batch, pending = pending[:size], pending[size:]
-            results = await asyncio.gather(
-                *(self.client.create(PODS, pod_for_job(job, i), ns) for i in batch),
-                return_exceptions=True)
-            failed: BaseException | None = None
-            for r in results:
-                if isinstance(r, BaseException):
-                    failed = failed or r
-                    if isinstance(r, StatusError):
-                        self.recorder.event(job, WARNING, "FailedCreate",
-                                            f"Error creating: {r.message}")
-                    continue
-                last_rv = max(last_rv, rv_int(r))
-                self.recorder.event(job, NORMAL, "SuccessfulCreate",
-                                    f"Created pod: {meta(r).get('name')}")
-            if failed is not None:
-                raise failed
+        _, refusal, last_rv = await create_pods(self.client, self.recorder, job,
+                                                [pod_for_job(job, i) for i in indexes])
+        if refusal is not None:
+            raise refusal  # retried with back-off; the FailedCreate event is recorded
         return last_rv

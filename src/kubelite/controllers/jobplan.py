@@ -143,7 +143,8 @@ def _set_condition(status: JSON, kind: str, value: str, reason: str, message: st
     return True
 
 
-def _time(value: object) -> dt.datetime | None:
+def time_at(value: object) -> dt.datetime | None:
+    """An RFC 3339 field as a datetime (None when unset or malformed)."""
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -155,12 +156,13 @@ def _time(value: object) -> dt.datetime | None:
 def finish_time(pod: JSON) -> dt.datetime | None:
     """When a pod finished: its last container's finish, else its deletion or creation."""
     status = pod.get("status") or {}
-    times = [_time(((s.get("state") or {}).get("terminated") or {}).get("finishedAt"))
+    times = [time_at(((s.get("state") or {}).get("terminated") or {}).get("finishedAt"))
              for s in status.get("containerStatuses") or []]
     known = [t for t in times if t is not None]
     if known:
         return max(known)
-    return _time(meta(pod).get("deletionTimestamp")) or _time(meta(pod).get("creationTimestamp"))
+    return time_at(meta(pod).get("deletionTimestamp")) or \
+        time_at(meta(pod).get("creationTimestamp"))
 
 
 def is_succeeded(pod: JSON) -> bool:
@@ -332,7 +334,7 @@ def plan_job(job: JSON, pods: list[JSON], now: dt.datetime) -> JobPlan:
         status.pop("startTime", None)
     if not status.get("startTime"):
         status["startTime"] = rfc3339(now)
-    start = _time(status.get("startTime")) or now
+    start = time_at(status.get("startTime")) or now
 
     # -- failure and success criteria ------------------------------------------------
     backoff_limit = _int(spec.get("backoffLimit"), 6)
@@ -416,7 +418,8 @@ def _plan_finished(job: JSON, pods: list[JSON], finished: JSON, p: JobPlan,
     p.remove_finalizers = [x for x in pods if has_finalizer(x)]
     ttl = spec_of(job).get("ttlSecondsAfterFinished")
     if isinstance(ttl, int) and not meta(job).get("deletionTimestamp"):
-        at = _time(p.status.get("completionTime")) or _time(finished.get("lastTransitionTime"))
+        at = time_at(p.status.get("completionTime")) or \
+            time_at(finished.get("lastTransitionTime"))
         expires = (at or now) + dt.timedelta(seconds=ttl)
         if now >= expires:
             p.delete_job = True
