@@ -30,6 +30,7 @@ from kubelite.client.informer import Informer, object_key
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.base import Controller, rv_int
 from kubelite.controllers.jobplan import (
+    FAILURE_COUNT_KEY,
     INDEX_ENV,
     INDEX_KEY,
     TRACKING_FINALIZER,
@@ -52,8 +53,9 @@ def job_ref(job: JSON) -> JSON:
     return {**controller_ref(job), "apiVersion": "batch/v1", "kind": "Job"}
 
 
-def pod_for_job(job: JSON, index: int | None) -> JSON:
-    """A new pod of ``job`` (``index`` for Indexed Jobs), tracked by the finalizer."""
+def pod_for_job(job: JSON, index: int | None, failures: int | None = None) -> JSON:
+    """A new pod of ``job`` (``index`` for Indexed Jobs), tracked by the finalizer;
+    ``failures``: the index's failures so far (Jobs with ``backoffLimitPerIndex``)."""
     template = copy.deepcopy((job.get("spec") or {}).get("template") or {})
     pod = pod_from_template(job, template)
     pmeta = pod["metadata"]
@@ -64,6 +66,8 @@ def pod_for_job(job: JSON, index: int | None) -> JSON:
         pmeta["generateName"] = f"{name}-{index}-"
         pmeta.setdefault("annotations", {})[INDEX_KEY] = str(index)
         pmeta.setdefault("labels", {})[INDEX_KEY] = str(index)
+        if failures is not None:
+            pmeta["annotations"][FAILURE_COUNT_KEY] = str(failures)
         spec = pod["spec"]
         spec["hostname"] = f"{name}-{index}"
         env_var = {"name": INDEX_ENV, "valueFrom": {"fieldRef": {
@@ -155,7 +159,11 @@ class JobController(Controller):
             last_rv = max(last_rv, await delete_pods(self.client, self.recorder, job,
                                                      plan.delete))
         if plan.create:
-            last_rv = max(last_rv, await self._create_pods(job, plan.create))
+            per_index = (job.get("spec") or {}).get("backoffLimitPerIndex") is not None
+            bodies = [pod_for_job(job, i, plan.index_failures.get(i, 0)
+                                  if per_index and i is not None else None)
+                      for i in plan.create]
+            last_rv = max(last_rv, await self._create_pods(job, bodies))
         for ev in plan.events:
             self.recorder.event(job, ev.type, ev.reason, ev.message)
         if plan.delete_job:
@@ -189,9 +197,8 @@ class JobController(Controller):
                 return 0
             raise
 
-    async def _create_pods(self, job: JSON, indexes: list[int | None]) -> int:
-        _, refusal, last_rv = await create_pods(self.client, self.recorder, job,
-                                                [pod_for_job(job, i) for i in indexes])
+    async def _create_pods(self, job: JSON, bodies: list[JSON]) -> int:
+        _, refusal, last_rv = await create_pods(self.client, self.recorder, job, bodies)
         if refusal is not None:
             raise refusal  # retried with back-off; the FailedCreate event is recorded
         return last_rv

@@ -36,11 +36,21 @@ from dataclasses import dataclass, field
 
 from kubelite.api.meta import JSON
 from kubelite.api.meta_time import parse_time, rfc3339
+from kubelite.controllers.jobpolicy import (
+    FAIL_INDEX,
+    FAIL_JOB,
+    IGNORE,
+    format_indexes,
+    match_pod_failure_policy,
+    matched_success_rule,
+    parse_indexes,
+)
 from kubelite.controllers.pods import is_ready, meta, phase, restart_count, uid
 
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 INDEX_KEY = "batch.kubernetes.io/job-completion-index"
 INDEX_ENV = "JOB_COMPLETION_INDEX"
+FAILURE_COUNT_KEY = "batch.kubernetes.io/job-index-failure-count"
 BACKOFF_BASE = 10.0
 BACKOFF_MAX = 360.0
 MAX_UNCOUNTED = 500
@@ -66,7 +76,8 @@ class JobPlan:
     stored one), remove the tracking finalizer from ``remove_finalizers``, delete
     ``delete``, create one pod per entry of ``create`` (an index, or None), record
     ``events``, delete the Job itself when ``delete_job``, and sync again after
-    ``requeue_after`` seconds."""
+    ``requeue_after`` seconds. ``index_failures``: the failures so far of each index
+    (with ``backoffLimitPerIndex``), for the annotation of its next pod."""
 
     status: JSON = field(default_factory=dict)
     remove_finalizers: list[JSON] = field(default_factory=list)
@@ -75,6 +86,7 @@ class JobPlan:
     events: list[Event] = field(default_factory=list)
     delete_job: bool = False
     requeue_after: float | None = None
+    index_failures: dict[int, int] = field(default_factory=dict)  # per-index jobs
 
 
 def spec_of(job: JSON) -> JSON:
@@ -184,42 +196,19 @@ def is_active(pod: JSON) -> bool:
     return phase(pod) not in ("Succeeded", "Failed") and not meta(pod).get("deletionTimestamp")
 
 
-# -- completed indexes ("1,3-5") --------------------------------------------------------
-
-def format_indexes(indexes: set[int]) -> str:
-    """``1,3-5``: sorted, consecutive runs as ranges (``status.completedIndexes``)."""
-    out: list[str] = []
-    ordered = sorted(indexes)
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        out.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
-        i = j + 1
-    return ",".join(out)
-
-
-def parse_indexes(text: object, completions: int) -> set[int]:
-    """The indexes of ``status.completedIndexes`` below ``completions``."""
-    out: set[int] = set()
-    if not isinstance(text, str):
-        return out
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        try:
-            first, last = int(lo), int(hi or lo)
-        except ValueError:
-            continue
-        out.update(i for i in range(first, last + 1) if 0 <= i < completions)
-    return out
-
-
 def backoff_delay(failures: int) -> float:
     """Seconds to wait before a new pod after ``failures`` failures in a row."""
     if failures <= 0:
         return 0.0
     return float(min(BACKOFF_BASE * 2 ** (failures - 1), BACKOFF_MAX))
+
+
+def failure_count(pod: JSON) -> int:
+    """The failures of its index before this pod (``job-index-failure-count``)."""
+    try:
+        return int(str((meta(pod).get("annotations") or {}).get(FAILURE_COUNT_KEY) or 0))
+    except ValueError:
+        return 0
 
 
 def _backoff_remaining(pods: list[JSON], now: dt.datetime) -> float:
@@ -282,6 +271,14 @@ def plan_job(job: JSON, pods: list[JSON], now: dt.datetime) -> JobPlan:
     recorded = set(unc_ok) | set(unc_fail)
     new_failure = False
     replace_terminating = spec.get("podReplacementPolicy") != "Failed"
+    with_policy = bool(spec.get("podFailurePolicy"))
+
+    def ignored(pod: JSON) -> bool:
+        return with_policy and phase(pod) == "Failed" and \
+            match_pod_failure_policy(job, pod)[0] == IGNORE
+
+    fail_job: str | None = None
+    fail_index: set[int] = set()
     for pod in pods:
         if not has_finalizer(pod) or uid(pod) in recorded:
             continue
@@ -296,8 +293,18 @@ def plan_job(job: JSON, pods: list[JSON], now: dt.datetime) -> JobPlan:
             else:
                 indexes.add(idx)
         elif phase(pod) == "Failed" or (is_terminating(pod) and replace_terminating):
+            action, why = match_pod_failure_policy(job, pod) \
+                if with_policy and phase(pod) == "Failed" else ("Count", "")
+            if action == IGNORE:
+                p.remove_finalizers.append(pod)  # never counted
+                continue
             keep_fail.append(uid(pod))
             new_failure = True
+            if action == FAIL_JOB and fail_job is None:
+                fail_job = why
+            idx = pod_index(pod)
+            if action == FAIL_INDEX and idx is not None:
+                fail_index.add(idx)
     status["uncountedTerminatedPods"] = {
         k: v for k, v in (("succeeded", keep_ok), ("failed", keep_fail)) if v}
     if indexed:
@@ -305,6 +312,22 @@ def plan_job(job: JSON, pods: list[JSON], now: dt.datetime) -> JobPlan:
         status["completedIndexes"] = format_indexes(indexes)
     total_ok = succeeded + len(keep_ok)
     total_failed = failed + len(keep_fail)
+    per_index = spec.get("backoffLimitPerIndex") if indexed else None
+    failed_indexes: set[int] = set()
+    if isinstance(per_index, int):
+        failed_indexes = parse_indexes(status.get("failedIndexes"), completions) | fail_index
+        for pod in pods:
+            idx = pod_index(pod)
+            if idx is None or not 0 <= idx < completions:
+                continue
+            failed_now = (phase(pod) == "Failed" and not ignored(pod)) or \
+                (is_terminating(pod) and replace_terminating)
+            n = failure_count(pod) + (1 if failed_now else 0)
+            p.index_failures[idx] = max(p.index_failures.get(idx, 0), n)
+            if n > per_index:
+                failed_indexes.add(idx)
+        failed_indexes -= indexes
+        status["failedIndexes"] = format_indexes(failed_indexes)
 
     active = [x for x in pods if is_active(x)]
     terminating = [x for x in pods if is_terminating(x)]
@@ -342,7 +365,18 @@ def plan_job(job: JSON, pods: list[JSON], now: dt.datetime) -> JobPlan:
     restarts = sum(restart_count(x) for x in active) if restart_policy == "OnFailure" else 0
     if not _true(status, "FailureTarget") and not _true(status, "SuccessCriteriaMet"):
         deadline = spec.get("activeDeadlineSeconds")
-        if (new_failure and total_failed > backoff_limit) or \
+        max_failed = spec.get("maxFailedIndexes")
+        rule = matched_success_rule(job, indexes) if indexed else None
+        if fail_job is not None:
+            _set_condition(status, "FailureTarget", "True", "PodFailurePolicy", fail_job, now)
+        elif isinstance(max_failed, int) and len(failed_indexes) > max_failed:
+            _set_condition(status, "FailureTarget", "True", "MaxFailedIndexesExceeded",
+                           "Job has exceeded the specified maximal number of failed indexes",
+                           now)
+        elif failed_indexes and len(indexes | failed_indexes) >= completions:
+            _set_condition(status, "FailureTarget", "True", "FailedIndexes",
+                           "Job has failed indexes", now)
+        elif (new_failure and total_failed > backoff_limit) or \
                 (restart_policy == "OnFailure" and backoff_limit >= 0 and restarts > 0
                  and restarts + total_failed > backoff_limit):
             _set_condition(status, "FailureTarget", "True", BACKOFF_REASON, BACKOFF_MESSAGE,
@@ -350,13 +384,15 @@ def plan_job(job: JSON, pods: list[JSON], now: dt.datetime) -> JobPlan:
         elif isinstance(deadline, int) and now >= start + dt.timedelta(seconds=deadline):
             _set_condition(status, "FailureTarget", "True", DEADLINE_REASON,
                            DEADLINE_MESSAGE, now)
-            p.events.append(Event("Warning", DEADLINE_REASON, DEADLINE_MESSAGE))
         elif isinstance(deadline, int):
             left = (start + dt.timedelta(seconds=deadline) - now).total_seconds()
             p.requeue_after = left
         done = (total_ok >= completions) if completions_spec is not None else \
             (total_ok > 0 and not active)
-        if not _true(status, "FailureTarget") and done:
+        if not _true(status, "FailureTarget") and rule is not None:
+            _set_condition(status, "SuccessCriteriaMet", "True", "SuccessPolicy",
+                           f"Matched rules at index {rule}", now)
+        elif not _true(status, "FailureTarget") and done:
             _set_condition(status, "SuccessCriteriaMet", "True", COMPLETIONS_REASON,
                            COMPLETIONS_MESSAGE, now)
     if _true(status, "FailureTarget") or _true(status, "SuccessCriteriaMet"):
@@ -374,7 +410,16 @@ def plan_job(job: JSON, pods: list[JSON], now: dt.datetime) -> JobPlan:
         running = {pod_index(x) for x in active}
         if spec.get("podReplacementPolicy") == "Failed":
             running |= {pod_index(x) for x in terminating}
-        pending = [i for i in range(completions) if i not in done_indexes and i not in running]
+        pending = [i for i in range(completions) if i not in done_indexes
+                   and i not in running and i not in failed_indexes]
+        if isinstance(per_index, int):  # each index waits out its own back-off
+            p.delete = [x for x in active if pod_index(x) in failed_indexes]
+            waits = {i: _backoff_remaining([x for x in pods if pod_index(x) == i
+                                            and not ignored(x)], now) for i in pending}
+            later = [w for w in waits.values() if w > 0]
+            if later:
+                p.requeue_after = min([*later, *([p.requeue_after] if p.requeue_after else [])])
+            pending = [i for i in pending if waits[i] <= 0]
         want: list[int | None] = list(pending[:max(0, parallelism - busy)])
     else:
         left = (completions - total_ok) if completions_spec is not None else \
@@ -386,8 +431,8 @@ def plan_job(job: JSON, pods: list[JSON], now: dt.datetime) -> JobPlan:
         if excess > 0:
             p.delete = sorted(active, key=lambda x: str(meta(x).get("creationTimestamp")),
                               reverse=True)[:excess]
-    if want:
-        wait = _backoff_remaining(pods, now)
+    if want and not isinstance(per_index, int):
+        wait = _backoff_remaining([x for x in pods if not ignored(x)], now)
         if wait > 0:
             p.requeue_after = min(wait, p.requeue_after or wait)
             want = []
@@ -401,11 +446,12 @@ def _finish_job(status: JSON, old: JSON, p: JobPlan, now: dt.datetime) -> None:
     if target is not None and target.get("status") == "True":
         reason, message = str(target.get("reason")), str(target.get("message"))
         _set_condition(status, "Failed", "True", reason, message, now)
-        if reason == BACKOFF_REASON:
-            p.events.append(Event("Warning", reason, message))
+        p.events.append(Event("Warning", reason, message))
     else:
-        _set_condition(status, "Complete", "True", COMPLETIONS_REASON, COMPLETIONS_MESSAGE,
-                       now)
+        met = _condition(status, "SuccessCriteriaMet") or {}
+        _set_condition(status, "Complete", "True",
+                       str(met.get("reason") or COMPLETIONS_REASON),
+                       str(met.get("message") or COMPLETIONS_MESSAGE), now)
         status["completionTime"] = rfc3339(now)
         p.events.append(Event("Normal", "Completed", "Job completed"))
 

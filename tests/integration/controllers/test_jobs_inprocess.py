@@ -68,6 +68,25 @@ async def test_restart_policy_must_be_on_failure_or_never(tmp_path: Path) -> Non
             await api.client().create(JOBS, indexed, NS)
         assert "spec.completions: Required value: when completion mode is Indexed" in \
             exc.value.message
+        cases = [
+            ({"maxFailedIndexes": 1, "completionMode": "Indexed", "completions": 2},
+             "spec.backoffLimitPerIndex: Required value: when maxFailedIndexes is specified"),
+            ({"podFailurePolicy": {"rules": [{"action": "Explode", "onExitCodes": {
+                "operator": "In", "values": [1]}}]}, "podReplacementPolicy": "Failed"},
+             'spec.podFailurePolicy.rules[0].action: Unsupported value: "Explode": '
+             'supported values: "Count", "FailIndex", "FailJob", "Ignore"'),
+            ({"podFailurePolicy": {"rules": [{"action": "FailJob", "onExitCodes": {
+                "operator": "In", "values": [1]}}]}, "podReplacementPolicy":
+                "TerminatingOrFailed"},
+             'spec.podReplacementPolicy: Unsupported value: "TerminatingOrFailed": '
+             'supported values: "Failed"'),
+            ({"backoffLimit": -1}, "spec.backoffLimit: Invalid value: -1: must be greater "
+             "than or equal to 0"),
+        ]
+        for spec, text in cases:
+            with pytest.raises(StatusError) as exc:
+                await api.client().create(JOBS, job_manifest("v", **spec), NS)
+            assert text in exc.value.message, exc.value.message
 
 
 async def _pods(api: InProcessAPI) -> list[JSON]:

@@ -131,9 +131,7 @@ CASES: list[tuple[str, JSON, list[JSON], JSON]] = [
      job(activeDeadlineSeconds=30, status={"startTime": ts(31)}), [pod("a")],
      want({**RUNNING, "startTime": ts(31), "active": 1, "conditions": [
          cond("FailureTarget", "DeadlineExceeded",
-              "Job was active longer than specified deadline")]}, delete=["a"],
-         events=[("Warning", "DeadlineExceeded",
-                  "Job was active longer than specified deadline")])),
+              "Job was active longer than specified deadline")]}, delete=["a"])),
     ("before the deadline: a sync is due at it",
      job(activeDeadlineSeconds=30, status={"startTime": ts(10)}), [pod("a")],
      want({**RUNNING, "startTime": ts(10), "active": 1}, requeue=20.0)),
@@ -205,3 +203,84 @@ def test_two_failures_in_a_row_wait_twenty_seconds() -> None:
 def test_completed_indexes_round_trip(indexes: set[int], text: str) -> None:
     assert format_indexes(indexes) == text
     assert parse_indexes(text, 10) == indexes
+
+
+def failed_pod(name: str, code: int, *, index: int | None = None, failures: int = 0,
+               condition: str | None = None, tracked: bool = True) -> JSON:
+    p = pod(name, "Failed", index=index, finished=30, tracked=tracked)
+    p["metadata"]["namespace"] = "ns"
+    if failures:
+        p["metadata"].setdefault("annotations", {})[
+            "batch.kubernetes.io/job-index-failure-count"] = str(failures)
+    p["status"]["containerStatuses"][0].update(
+        name="main", state={"terminated": {"exitCode": code, "finishedAt": ts(30)}})
+    if condition:
+        p["status"]["conditions"] = [{"type": condition, "status": "True"}]
+    return p
+
+
+PFP = {"rules": [
+    {"action": "FailJob", "onExitCodes": {"operator": "In", "values": [42]}},
+    {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
+]}
+INDEXED = {"completionMode": "Indexed", "completions": 2, "parallelism": 2}
+
+POLICY_CASES: list[tuple[str, JSON, list[JSON], JSON]] = [
+    ("podFailurePolicy FailJob: exit code 42 fails the job at once",
+     job(podFailurePolicy=PFP, podReplacementPolicy="Failed", completions=2, parallelism=2,
+         status={"startTime": T}), [failed_pod("a", 42), pod("b")],
+     want({**RUNNING, "active": 1, "uncountedTerminatedPods": {"failed": ["uid-a"]},
+           "conditions": [cond("FailureTarget", "PodFailurePolicy",
+                               "Container main for pod ns/a failed with exit code 42 "
+                               "matching FailJob rule at index 0")]}, delete=["b"])),
+    ("podFailurePolicy Ignore: a disrupted pod is not counted and is replaced at once",
+     job(podFailurePolicy=PFP, podReplacementPolicy="Failed", status={"startTime": T}),
+     [failed_pod("a", 1, condition="DisruptionTarget")],
+     want(RUNNING, create=[None], unfinalize=["a"])),
+    ("podFailurePolicy: other exit codes count as usual (replaced after the back-off)",
+     job(podFailurePolicy=PFP, podReplacementPolicy="Failed", status={"startTime": T}),
+     [failed_pod("a", 1)],
+     want({**RUNNING, "uncountedTerminatedPods": {"failed": ["uid-a"]}}, create=[None])),
+    ("backoffLimitPerIndex: the index past its limit fails, the other keeps going",
+     job(**INDEXED, backoffLimitPerIndex=1, backoffLimit=2**31 - 1,
+         status={"startTime": T, "completedIndexes": ""}),
+     [failed_pod("a", 1, index=0, failures=1, tracked=False), pod("b", index=1)],
+     want({**RUNNING, "active": 1, "completedIndexes": "", "failedIndexes": "0"})),
+    ("backoffLimitPerIndex: all indexes finished with one failed gives FailedIndexes",
+     job(**INDEXED, backoffLimitPerIndex=1, backoffLimit=2**31 - 1,
+         status={"startTime": T, "completedIndexes": "1", "succeeded": 1}),
+     [failed_pod("a", 1, index=0, failures=1, tracked=False)],
+     want({**RUNNING, "succeeded": 1, "completedIndexes": "1", "failedIndexes": "0",
+           "conditions": [cond("FailureTarget", "FailedIndexes", "Job has failed indexes"),
+                          cond("Failed", "FailedIndexes", "Job has failed indexes")]},
+          events=[("Warning", "FailedIndexes", "Job has failed indexes")])),
+    ("maxFailedIndexes 0: the first failed index fails the job",
+     job(**INDEXED, backoffLimitPerIndex=0, maxFailedIndexes=0, backoffLimit=2**31 - 1,
+         status={"startTime": T, "completedIndexes": ""}),
+     [failed_pod("a", 1, index=0, tracked=False), pod("b", index=1)],
+     want({**RUNNING, "active": 1, "completedIndexes": "", "failedIndexes": "0",
+           "conditions": [cond("FailureTarget", "MaxFailedIndexesExceeded",
+                               "Job has exceeded the specified maximal number of failed "
+                               "indexes")]}, delete=["b"])),
+    ("successPolicy: index 0 succeeding is enough; the rest is deleted",
+     job(**INDEXED, successPolicy={"rules": [{"succeededIndexes": "0"}]},
+         status={"startTime": T, "completedIndexes": "0", "succeeded": 1}),
+     [pod("a", "Succeeded", index=0, tracked=False), pod("b", index=1)],
+     want({**RUNNING, "active": 1, "succeeded": 1, "completedIndexes": "0",
+           "conditions": [cond("SuccessCriteriaMet", "SuccessPolicy",
+                               "Matched rules at index 0")]}, delete=["b"])),
+]
+
+
+@pytest.mark.parametrize(("j", "pods", "expected"), [c[1:] for c in POLICY_CASES],
+                         ids=[c[0] for c in POLICY_CASES])
+def test_policies(j: JSON, pods: list[JSON], expected: JSON) -> None:
+    assert summary(j, pods) == expected
+
+
+def test_next_pod_of_an_index_carries_its_failure_count() -> None:
+    j = job(**INDEXED, backoffLimitPerIndex=3, backoffLimit=2**31 - 1,
+            status={"startTime": T, "completedIndexes": "1", "succeeded": 1})
+    p = plan_job(j, [failed_pod("a", 1, index=0, failures=1, tracked=False)], NOW)
+    # two failures of index 0: a 20 s back-off from the last one, 30 s ago, has passed
+    assert p.create == [0] and p.index_failures == {0: 2}

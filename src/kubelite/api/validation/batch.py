@@ -116,6 +116,12 @@ def validate_job_spec(spec: JSON, path: str, errs: Errors) -> None:
     if spec.get("backoffLimitPerIndex") is not None and mode != "Indexed":
         errs.forbidden(f"{path}.backoffLimitPerIndex",
                        "requires indexed completion mode")
+    if spec.get("maxFailedIndexes") is not None and spec.get("backoffLimitPerIndex") is None:
+        errs.required(f"{path}.backoffLimitPerIndex", "when maxFailedIndexes is specified")
+    _validate_pod_failure_policy(spec, f"{path}.podFailurePolicy", errs)
+    if spec.get("successPolicy") is not None and mode != "Indexed":
+        errs.invalid(f"{path}.successPolicy", GoValue("<successPolicy>"),
+                     "requires indexed completion mode")
     policy = spec.get("podReplacementPolicy")
     if policy is not None:
         if policy not in ("TerminatingOrFailed", "Failed"):
@@ -135,6 +141,35 @@ def validate_job_spec(spec: JSON, path: str, errs: Errors) -> None:
         if restart not in ("OnFailure", "Never"):
             errs.not_supported(f"{path}.template.spec.restartPolicy", restart,
                                ["OnFailure", "Never"])
+
+
+POD_FAILURE_ACTIONS = ["Count", "FailIndex", "FailJob", "Ignore"]
+
+
+def _validate_pod_failure_policy(spec: JSON, path: str, errs: Errors) -> None:
+    """The rules' actions and exit-code operators (``validatePodFailurePolicy``)."""
+    policy = spec.get("podFailurePolicy")
+    if not isinstance(policy, dict):
+        return
+    for i, rule in enumerate(policy.get("rules") or []):
+        rpath = f"{path}.rules[{i}]"
+        action = (rule or {}).get("action")
+        if action not in POD_FAILURE_ACTIONS:
+            errs.not_supported(f"{rpath}.action", action, POD_FAILURE_ACTIONS)
+        elif action == "FailIndex" and spec.get("backoffLimitPerIndex") is None:
+            errs.invalid(f"{rpath}.action", action,
+                         "requires the backoffLimitPerIndex to be set")
+        codes = (rule or {}).get("onExitCodes")
+        has_conditions = bool((rule or {}).get("onPodConditions"))
+        if isinstance(codes, dict):
+            if has_conditions:
+                errs.forbidden(rpath, "specifying both OnExitCodes and OnPodConditions is "
+                               "not supported")
+            op = codes.get("operator")
+            if op not in ("In", "NotIn"):
+                errs.not_supported(f"{rpath}.onExitCodes.operator", op, ["In", "NotIn"])
+        elif not has_conditions:
+            errs.required(rpath, "specifying one of OnExitCodes and OnPodConditions is required")
 
 
 def validate_job(job: JSON, errs: Errors) -> None:
