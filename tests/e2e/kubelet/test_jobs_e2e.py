@@ -174,3 +174,36 @@ def test_cronjob_create_get_and_job_from_it(node: ServerProcess) -> None:
     doc = job(node, "once")
     assert doc["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
     ok(node.kubectl("delete", "cronjob", "hello"))
+
+
+POLICY = """
+apiVersion: batch/v1
+kind: Job
+metadata: {name: policy}
+spec:
+  podReplacementPolicy: Failed
+  podFailurePolicy:
+    rules:
+    - action: FailJob
+      onExitCodes: {operator: In, values: [42]}
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: main, image: busybox, command: ["sh", "-c", "exit 42"]}
+"""
+
+
+def test_pod_failure_policy_fails_the_job_at_once_and_describe(node: ServerProcess) -> None:
+    ok(node.kubectl("apply", "-f", "-", input=POLICY))
+    ok(node.kubectl("wait", "--for=condition=failed", "job/policy", "--timeout=60s"))
+    doc = job(node, "policy")
+    failed = next(c for c in doc["status"]["conditions"] if c["type"] == "Failed")
+    pod_name = job_pods(node, "policy")[0]["metadata"]["name"]
+    assert failed["reason"] == "PodFailurePolicy"
+    assert failed["message"] == (f"Container main for pod default/{pod_name} failed with "
+                                 "exit code 42 matching FailJob rule at index 0")
+    assert len(job_pods(node, "policy")) == 1  # not retried
+    described = ok(node.kubectl("describe", "job", "policy"))
+    assert "Pods Statuses:" in described and "0 Active" in described
+    assert "1 Failed" in described
