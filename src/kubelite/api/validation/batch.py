@@ -218,8 +218,31 @@ def validate_schedule(schedule: Any, path: str, errs: Errors) -> None:
         errs.invalid(path, schedule, "cannot use TZ or CRON_TZ in schedule, use timeZone "
                      "field instead")
         return
-    if not croniter.is_valid(schedule) or len(schedule.split()) not in (1, 5):
-        errs.invalid(path, schedule, "unparseable schedule")
+    problem = schedule_problem(schedule)
+    if problem is not None:
+        errs.invalid(path, schedule, problem)
+
+
+MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+
+
+def schedule_problem(schedule: str) -> str | None:
+    """Why ``schedule`` does not parse, in robfig/cron's words where they are known
+    (field count, descriptors), else croniter's; None when it parses."""
+    fields = schedule.split()
+    if schedule.startswith("@"):
+        if schedule.strip() not in MACROS and not schedule.startswith("@every "):
+            return f"unrecognized descriptor: {schedule}"
+        return None if schedule.strip() in MACROS else "@every is not supported"
+    if len(fields) != 5:
+        return f"expected exactly 5 fields, found {len(fields)}: [{' '.join(fields)}]"
+    if not croniter.is_valid(schedule):
+        try:
+            croniter(schedule)
+        except (ValueError, KeyError) as exc:
+            return str(exc) or "unparseable schedule"
+        return "unparseable schedule"
+    return None
 
 
 def validate_time_zone(tz: Any, path: str, errs: Errors) -> None:
