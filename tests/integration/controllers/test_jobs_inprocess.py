@@ -209,3 +209,62 @@ async def test_cronjob_starts_a_job_at_the_next_minute_on_fake_time(tmp_path: Pa
             assert names == [first["metadata"]["name"]]
         finally:
             await manager.stop()
+
+
+async def test_cronjob_validation_texts(tmp_path: Path) -> None:
+    from kubelite.controllers.resources import CRONJOBS
+
+    async with InProcessAPI(tmp_path) as api:
+        cases = [
+            ({"timeZone": "Mars/Base"},
+             'spec.timeZone: Invalid value: "Mars/Base": unknown time zone Mars/Base'),
+            ({"schedule": "TZ=UTC */1 * * * *"},
+             "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"),
+            ({"concurrencyPolicy": "Sometimes"},
+             'spec.concurrencyPolicy: Unsupported value: "Sometimes": supported values: '
+             '"Allow", "Forbid", "Replace"'),
+        ]
+        for change, text in cases:
+            body = cron_manifest("c")
+            body["spec"].update(change)
+            with pytest.raises(StatusError) as exc:
+                await api.client().create(CRONJOBS, body, NS)
+            assert exc.value.code == 422 and text in exc.value.message, exc.value.message
+        long = cron_manifest("x" * 53)
+        with pytest.raises(StatusError) as exc:
+            await api.client().create(CRONJOBS, long, NS)
+        assert "must be no more than 52 characters" in exc.value.message
+
+
+async def test_suspended_job_starts_nothing_until_resumed(tmp_path: Path) -> None:
+    async with InProcessAPI(tmp_path) as api:
+        c = api.client()
+        manager = ControllerManager(api.client())
+        await manager.start()
+        try:
+            await c.create(JOBS, job_manifest("later", suspend=True), NS)
+
+            async def suspended() -> JSON | None:
+                job = await c.get(JOBS, "later", NS)
+                conds = {x["type"]: x for x in job["status"].get("conditions") or []}
+                return job if "Suspended" in conds else None
+
+            job = await eventually(suspended)
+            cond = job["status"]["conditions"][0]
+            assert (cond["status"], cond["reason"], cond["message"]) == (
+                "True", "JobSuspended", "Job suspended")
+            assert "startTime" not in job["status"]
+            assert await _pods(api) == []
+            await c.patch(JOBS, "later", {"spec": {"suspend": False}}, NS)
+
+            async def resumed() -> list[JSON] | None:
+                pods = await _pods(api)
+                return pods or None
+
+            await eventually(resumed)
+            job = await c.get(JOBS, "later", NS)
+            cond = job["status"]["conditions"][0]
+            assert (cond["status"], cond["reason"]) == ("False", "JobResumed")
+            assert job["status"]["startTime"]
+        finally:
+            await manager.stop()
