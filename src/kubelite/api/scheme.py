@@ -124,6 +124,11 @@ RESOURCES: tuple[Resource, ...] = (
              ("all",), subresources=(_scale(), _status("apps", "v1", "Deployment"))),
     Resource("apps", "v1", "ReplicaSet", "replicasets", "replicaset", True, ("rs",), ("all",),
              subresources=(_scale(), _status("apps", "v1", "ReplicaSet"))),
+    # batch/v1
+    Resource("batch", "v1", "CronJob", "cronjobs", "cronjob", True, ("cj",), ("all",),
+             subresources=(_status("batch", "v1", "CronJob"),)),
+    Resource("batch", "v1", "Job", "jobs", "job", True, (), ("all",),
+             subresources=(_status("batch", "v1", "Job"),)),
     # coordination.k8s.io/v1
     Resource("coordination.k8s.io", "v1", "Lease", "leases", "lease", True),
     # events.k8s.io/v1 shares storage with core events
@@ -141,7 +146,7 @@ RESOURCES: tuple[Resource, ...] = (
 
 # Group order for discovery: core first, then groups as kube-apiserver orders them.
 GROUP_ORDER: tuple[str, ...] = ("", "apps", "events.k8s.io", "authentication.k8s.io",
-                                "authorization.k8s.io", "coordination.k8s.io",
+                                "authorization.k8s.io", "batch", "coordination.k8s.io",
                                 "discovery.k8s.io")
 
 

@@ -14,7 +14,6 @@ Contracts:
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import datetime as dt
 import logging
@@ -25,7 +24,7 @@ from kubelite.api.errors import StatusError
 from kubelite.api.meta import JSON, controller_ref
 from kubelite.api.nodeaffinity import tolerates
 from kubelite.api.selectors import label_selector_from_dict
-from kubelite.client.events import NORMAL, WARNING, EventRecorder
+from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Informer, object_key
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.base import Controller, rv_int
@@ -37,7 +36,7 @@ from kubelite.controllers.nodes import (
     should_run,
 )
 from kubelite.controllers.ownership import adopt_patch, classify, status_patch
-from kubelite.controllers.podcontrol import delete_pods, slow_start_batches
+from kubelite.controllers.podcontrol import create_pods, delete_pods
 from kubelite.controllers.pods import (
     available_in,
     controller_ref_of,
@@ -300,30 +299,9 @@ class DaemonSetController(Controller):
 
     async def _create(self, ds: JSON, nodes: list[str]) -> int:
         pod_hash = template_hash(ds)
-        ns = meta(ds).get("namespace")
-        last_rv = 0
-        pending = list(nodes)
-        for batch in slow_start_batches(len(nodes)):
-            chunk, pending = pending[:batch], pending[batch:]
-            results = await asyncio.gather(
-                *(self.client.create(PODS, daemon_pod(ds, n, pod_hash), ns) for n in chunk),
-                return_exceptions=True)
-            failed: BaseException | None = None
-            for r in results:
-                if isinstance(r, BaseException):
-                    failed = failed or r
-                    if isinstance(r, StatusError):
-                        self.recorder.event(ds, WARNING, "FailedCreate",
-                                            f"Error creating: {r.message}")
-                    continue
-                last_rv = max(last_rv, rv_int(r))
-                self.recorder.event(ds, NORMAL, "SuccessfulCreate",
-                                    f"Created pod: {meta(r).get('name')}")
-            if failed is not None:
-                if isinstance(failed, StatusError):
-                    break
-                raise failed
-        return last_rv
+        _, _, last_rv = await create_pods(self.client, self.recorder, ds,
+                                          [daemon_pod(ds, n, pod_hash) for n in nodes])
+        return last_rv  # a refusal ends this round; the next sync retries
 
     async def _delete(self, ds: JSON, pods: list[JSON]) -> int:
         return await delete_pods(self.client, self.recorder, ds, pods)

@@ -16,18 +16,22 @@ from kubelite.client.informer import Informer
 from kubelite.client.metrics import ClientMetrics
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.base import Controller
+from kubelite.controllers.cronjob import CronJobController
 from kubelite.controllers.daemonset import DaemonSetController
 from kubelite.controllers.deployment import DeploymentController
 from kubelite.controllers.endpoints import EndpointsController
 from kubelite.controllers.endpointslice import EndpointSliceController
 from kubelite.controllers.garbagecollector import GarbageCollector
+from kubelite.controllers.job import JobController
 from kubelite.controllers.replicaset import ReplicaSetController
 from kubelite.controllers.resources import (
     CONFIGMAPS,
+    CRONJOBS,
     DAEMONSETS,
     DEPLOYMENTS,
     ENDPOINTS,
     ENDPOINTSLICES,
+    JOBS,
     NODES,
     PODS,
     REPLICASETS,
@@ -48,13 +52,16 @@ class ControllerManager:
         self.replicasets = Informer(client, REPLICASETS)
         self.deployments = Informer(client, DEPLOYMENTS)
         self.daemonsets = Informer(client, DAEMONSETS)
+        self.jobs = Informer(client, JOBS)
+        self.cronjobs = Informer(client, CRONJOBS)
         extra = [Informer(client, r) for r in (CONFIGMAPS, SECRETS, SERVICES)]
         self.informers = [self.pods, self.nodes, self.replicasets, self.deployments,
-                          self.daemonsets, *extra]
+                          self.daemonsets, self.jobs, self.cronjobs, *extra]
         self.recorders = {
             name: EventRecorder(client, name, clock=clock)
             for name in ("replicaset-controller", "deployment-controller",
-                         "daemonset-controller")
+                         "daemonset-controller", "job-controller",
+                         "cronjob-controller")
         }
         self.replicaset = ReplicaSetController(
             client, self.replicasets, self.pods, self.recorders["replicaset-controller"],
@@ -65,11 +72,16 @@ class ControllerManager:
         self.daemonset = DaemonSetController(
             client, self.daemonsets, self.pods, self.nodes,
             self.recorders["daemonset-controller"], clock=clock)
+        self.job = JobController(client, self.jobs, self.pods,
+                                 self.recorders["job-controller"], clock=clock)
+        self.cronjob = CronJobController(client, self.cronjobs, self.jobs,
+                                         self.recorders["cronjob-controller"], clock=clock)
         self.gc = GarbageCollector(
             client, [self.pods, self.replicasets, self.deployments, self.daemonsets,
-                     self.nodes, *extra])
+                     self.nodes, self.jobs, self.cronjobs, *extra])
         self.controllers: list[Controller] = [self.replicaset, self.deployment,
-                                              self.daemonset, self.gc]
+                                              self.daemonset, self.job, self.cronjob,
+                                              self.gc]
         self._add_service_endpoints(client, extra[2], clock)
         if metrics is not None:
             for c in self.controllers:  # queue names as kube-controller-manager's

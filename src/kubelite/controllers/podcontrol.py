@@ -30,6 +30,38 @@ def slow_start_batches(count: int, initial: int = SLOW_START_INITIAL_BATCH) -> l
     return out
 
 
+async def create_pods(client: ApiClient, recorder: EventRecorder, owner: JSON,
+                      bodies: list[JSON]) -> tuple[int, StatusError | None, int]:
+    """Create ``bodies`` in slow-start batches, recording SuccessfulCreate/FailedCreate on
+    ``owner``; the first batch with a failure is the last. Returns how many were created,
+    the API refusal that stopped them (other errors are raised) and the highest
+    resourceVersion written."""
+    ns = meta(owner).get("namespace")
+    created = 0
+    last_rv = 0
+    pending = list(bodies)
+    for size in slow_start_batches(len(pending)):
+        batch, pending = pending[:size], pending[size:]
+        results = await asyncio.gather(*(client.create(PODS, b, ns) for b in batch),
+                                       return_exceptions=True)
+        failed: BaseException | None = None
+        for r in results:
+            if isinstance(r, BaseException):
+                failed = failed or r
+                if isinstance(r, StatusError):
+                    recorder.event(owner, WARNING, "FailedCreate", f"Error creating: {r.message}")
+                continue
+            created += 1
+            last_rv = max(last_rv, rv_int(r))
+            recorder.event(owner, NORMAL, "SuccessfulCreate",
+                           f"Created pod: {meta(r).get('name')}")
+        if isinstance(failed, StatusError):
+            return created, failed, last_rv
+        if failed is not None:
+            raise failed
+    return created, None, last_rv
+
+
 async def delete_pods(client: ApiClient, recorder: EventRecorder, owner: JSON,
                       pods: list[JSON]) -> int:
     """Delete ``pods`` (uid-preconditioned) in slow-start batches, recording

@@ -13,7 +13,6 @@ Contracts:
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import datetime as dt
 import logging
@@ -24,12 +23,12 @@ from kubelite.api.errors import StatusError
 from kubelite.api.meta import JSON, controller_ref
 from kubelite.api.meta_time import rfc3339
 from kubelite.api.selectors import label_selector_from_dict
-from kubelite.client.events import NORMAL, WARNING, EventRecorder
+from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Informer, object_key
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.base import Controller, rv_int
 from kubelite.controllers.ownership import adopt_patch, classify, release_patch, status_patch
-from kubelite.controllers.podcontrol import delete_pods, slow_start_batches
+from kubelite.controllers.podcontrol import create_pods, delete_pods
 from kubelite.controllers.pods import (
     available_in,
     controller_ref_of,
@@ -228,30 +227,11 @@ class ReplicaSetController(Controller):
 
     async def _create_pods(self, rs: JSON, count: int) -> tuple[int, str | None, int]:
         template = (rs.get("spec") or {}).get("template") or {}
-        ns = meta(rs).get("namespace")
-        created = 0
-        last_rv = 0
-        for batch in slow_start_batches(count):
-            results = await asyncio.gather(
-                *(self.client.create(PODS, pod_from_template(rs, template), ns)
-                  for _ in range(batch)), return_exceptions=True)
-            failed: BaseException | None = None
-            for r in results:
-                if isinstance(r, BaseException):
-                    failed = failed or r
-                    if isinstance(r, StatusError):
-                        self.recorder.event(rs, WARNING, "FailedCreate",
-                                            f"Error creating: {r.message}")
-                    continue
-                created += 1
-                last_rv = max(last_rv, rv_int(r))
-                self.recorder.event(rs, NORMAL, "SuccessfulCreate",
-                                    f"Created pod: {meta(r).get('name')}")
-            if failed is not None:
-                if isinstance(failed, StatusError):
-                    return created, f"FailedCreate: {failed.message}", last_rv
-                raise failed
-        return created, None, last_rv
+        created, refusal, last_rv = await create_pods(
+            self.client, self.recorder, rs,
+            [pod_from_template(rs, template) for _ in range(count)])
+        failure = None if refusal is None else f"FailedCreate: {refusal.message}"
+        return created, failure, last_rv
 
     async def _delete_pods(self, rs: JSON, pods: list[JSON]) -> int:
         return await delete_pods(self.client, self.recorder, rs, pods)

@@ -17,6 +17,8 @@ DEPLOYMENTS = _r("apps", "v1", "deployments")
 DAEMONSETS = _r("apps", "v1", "daemonsets")
 ENDPOINTS = _r("", "v1", "endpoints")
 ENDPOINTSLICES = _r("discovery.k8s.io", "v1", "endpointslices")
+JOBS = _r("batch", "v1", "jobs")
+CRONJOBS = _r("batch", "v1", "cronjobs")
 
 __all__ = ["CONFIGMAPS", "DAEMONSETS", "DEPLOYMENTS", "ENDPOINTS", "ENDPOINTSLICES", "NODES",
            "PODS", "REPLICASETS", "SECRETS", "SERVICES"]

@@ -12,6 +12,7 @@ from kubelite.apiserver.kinds.apps import (
     DEPLOYMENT_STRATEGY,
     REPLICA_SET_STRATEGY,
 )
+from kubelite.apiserver.kinds.batch import CRON_JOB_STRATEGY, JOB_STRATEGY
 from kubelite.apiserver.kinds.config import CONFIG_MAP_STRATEGY, SECRET_STRATEGY
 from kubelite.apiserver.kinds.coordination import LEASE_STRATEGY
 from kubelite.apiserver.kinds.discovery import ENDPOINT_SLICE_STRATEGY
@@ -36,6 +37,8 @@ STRATEGIES: dict[tuple[str, str], Strategy] = {
     ("apps", "DaemonSet"): DAEMON_SET_STRATEGY,
     ("apps", "Deployment"): DEPLOYMENT_STRATEGY,
     ("apps", "ReplicaSet"): REPLICA_SET_STRATEGY,
+    ("batch", "CronJob"): CRON_JOB_STRATEGY,
+    ("batch", "Job"): JOB_STRATEGY,
     ("coordination.k8s.io", "Lease"): LEASE_STRATEGY,
     ("events.k8s.io", "Event"): EVENT_STRATEGY,
     ("discovery.k8s.io", "EndpointSlice"): ENDPOINT_SLICE_STRATEGY,
