@@ -111,6 +111,11 @@ RESOURCES: tuple[Resource, ...] = (
              subresources=(_status("", "v1", "Node"),
                            Subresource("proxy", "", "v1", "NodeProxyOptions",
                                        ("create", "delete", "get", "patch", "update")))),
+    Resource("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims",
+             "persistentvolumeclaim", True, ("pvc",),
+             subresources=(_status("", "v1", "PersistentVolumeClaim"),)),
+    Resource("", "v1", "PersistentVolume", "persistentvolumes", "persistentvolume", False,
+             ("pv",), subresources=(_status("", "v1", "PersistentVolume"),)),
     Resource("", "v1", "Pod", "pods", "pod", True, ("po",), ("all",),
              subresources=_pod_subresources()),
     Resource("", "v1", "Secret", "secrets", "secret", True),
@@ -118,12 +123,16 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "Service", "services", "service", True, ("svc",), ("all",),
              subresources=(_status("", "v1", "Service"),)),
     # apps/v1
+    Resource("apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision",
+             True),
     Resource("apps", "v1", "DaemonSet", "daemonsets", "daemonset", True, ("ds",), ("all",),
              subresources=(_status("apps", "v1", "DaemonSet"),)),
     Resource("apps", "v1", "Deployment", "deployments", "deployment", True, ("deploy",),
              ("all",), subresources=(_scale(), _status("apps", "v1", "Deployment"))),
     Resource("apps", "v1", "ReplicaSet", "replicasets", "replicaset", True, ("rs",), ("all",),
              subresources=(_scale(), _status("apps", "v1", "ReplicaSet"))),
+    Resource("apps", "v1", "StatefulSet", "statefulsets", "statefulset", True, ("sts",),
+             ("all",), subresources=(_scale(), _status("apps", "v1", "StatefulSet"))),
     # coordination.k8s.io/v1
     Resource("coordination.k8s.io", "v1", "Lease", "leases", "lease", True),
     # events.k8s.io/v1 shares storage with core events
@@ -134,11 +143,18 @@ RESOURCES: tuple[Resource, ...] = (
              False, verbs=("create",)),
     Resource("authorization.k8s.io", "v1", "SelfSubjectAccessReview",
              "selfsubjectaccessreviews", "", False, verbs=("create",)),
+    # policy/v1, storage.k8s.io/v1
+    Resource("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets",
+             "poddisruptionbudget", True, ("pdb",),
+             subresources=(_status("policy", "v1", "PodDisruptionBudget"),)),
+    Resource("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", False,
+             ("sc",)),
 )
 
 # Group order for discovery: core first, then groups as kube-apiserver orders them.
 GROUP_ORDER: tuple[str, ...] = ("", "apps", "events.k8s.io", "authentication.k8s.io",
-                                "authorization.k8s.io", "coordination.k8s.io")
+                                "authorization.k8s.io", "coordination.k8s.io", "policy",
+                                "storage.k8s.io")
 
 
 def groups() -> list[str]:

@@ -25,6 +25,7 @@ from kubelite.apiserver.discovery import Discovery
 from kubelite.apiserver.fairness import FairShare
 from kubelite.apiserver.health import HealthChecks
 from kubelite.apiserver.kinds.serviceaccounts import ensure_default_service_account
+from kubelite.apiserver.kinds.storage import ensure_default_storage_class
 from kubelite.apiserver.metrics import APIServerMetrics
 from kubelite.apiserver.namespaces import NamespaceFinalizer
 from kubelite.apiserver.node_proxy import NodeProxy
@@ -171,6 +172,7 @@ class APIServer:
                         raise
         for existing in (await self.registry.list(ns, None)).items:
             await ensure_default_service_account(self.registry, existing["metadata"]["name"])
+        await ensure_default_storage_class(self.registry)
 
     async def start(self) -> None:
         await self.bootstrap()

@@ -15,6 +15,12 @@ def _r(group: str, version: str, plural: str) -> scheme.Resource:
 REPLICASETS = _r("apps", "v1", "replicasets")
 DEPLOYMENTS = _r("apps", "v1", "deployments")
 DAEMONSETS = _r("apps", "v1", "daemonsets")
+STATEFULSETS = _r("apps", "v1", "statefulsets")
+CONTROLLERREVISIONS = _r("apps", "v1", "controllerrevisions")
+PERSISTENTVOLUMECLAIMS = _r("", "v1", "persistentvolumeclaims")
+PERSISTENTVOLUMES = _r("", "v1", "persistentvolumes")
+STORAGECLASSES = _r("storage.k8s.io", "v1", "storageclasses")
+PODDISRUPTIONBUDGETS = _r("policy", "v1", "poddisruptionbudgets")
 
 __all__ = ["CONFIGMAPS", "DAEMONSETS", "DEPLOYMENTS", "NODES", "PODS", "REPLICASETS", "SECRETS",
            "SERVICES"]

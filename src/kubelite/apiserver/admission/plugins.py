@@ -8,6 +8,7 @@ docs/architecture.md. The slots below name the plugins that will come.
 from __future__ import annotations
 
 from kubelite.apiserver.admission.chain import Chain
+from kubelite.apiserver.admission.default_storage_class import DefaultStorageClass
 from kubelite.apiserver.admission.default_toleration_seconds import DefaultTolerationSeconds
 from kubelite.apiserver.admission.interface import AdmissionPlugin
 from kubelite.apiserver.admission.namespace_lifecycle import NamespaceLifecycle
@@ -26,7 +27,8 @@ def default_plugins(store: Store) -> list[AdmissionPlugin]:
         # TaintNodesByCondition
         Priority(),
         DefaultTolerationSeconds(),
-        # DefaultStorageClass, StorageObjectInUseProtection, ...
+        DefaultStorageClass(store),
+        # StorageObjectInUseProtection, ...
         # MutatingAdmissionWebhook
         # ValidatingAdmissionPolicy, ValidatingAdmissionWebhook
         # ResourceQuota

@@ -20,6 +20,11 @@ from kubelite.apiserver.kinds.nodes import NODE_STRATEGY
 from kubelite.apiserver.kinds.pods import POD_STRATEGY
 from kubelite.apiserver.kinds.serviceaccounts import SERVICE_ACCOUNT_STRATEGY
 from kubelite.apiserver.kinds.services import ENDPOINTS_STRATEGY, SERVICE_STRATEGY
+from kubelite.apiserver.kinds.storage import (
+    PERSISTENT_VOLUME_CLAIM_STRATEGY,
+    PERSISTENT_VOLUME_STRATEGY,
+    STORAGE_CLASS_STRATEGY,
+)
 from kubelite.apiserver.kinds.strategy import GENERIC, Strategy
 
 STRATEGIES: dict[tuple[str, str], Strategy] = {
@@ -28,6 +33,8 @@ STRATEGIES: dict[tuple[str, str], Strategy] = {
     ("", "Event"): EVENT_STRATEGY,
     ("", "Namespace"): NAMESPACE_STRATEGY,
     ("", "Node"): NODE_STRATEGY,
+    ("", "PersistentVolume"): PERSISTENT_VOLUME_STRATEGY,
+    ("", "PersistentVolumeClaim"): PERSISTENT_VOLUME_CLAIM_STRATEGY,
     ("", "Pod"): POD_STRATEGY,
     ("", "Secret"): SECRET_STRATEGY,
     ("", "Service"): SERVICE_STRATEGY,
@@ -37,6 +44,7 @@ STRATEGIES: dict[tuple[str, str], Strategy] = {
     ("apps", "ReplicaSet"): REPLICA_SET_STRATEGY,
     ("coordination.k8s.io", "Lease"): LEASE_STRATEGY,
     ("events.k8s.io", "Event"): EVENT_STRATEGY,
+    ("storage.k8s.io", "StorageClass"): STORAGE_CLASS_STRATEGY,
 }
 
 

@@ -1,0 +1,46 @@
+"""The controllers of claims, volumes, StatefulSets and disruption budgets, with the
+informers they add to the controller manager's (which shares its pod informer)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubelite.aio.clock import REAL, Clock
+from kubelite.client.events import EventRecorder
+from kubelite.client.informer import Informer
+from kubelite.client.rest import ApiClient
+from kubelite.controllers.base import Controller
+from kubelite.controllers.local_path import LocalPathProvisioner
+from kubelite.controllers.persistentvolume import PersistentVolumeBinder
+from kubelite.controllers.resources import (
+    PERSISTENTVOLUMECLAIMS,
+    PERSISTENTVOLUMES,
+    STORAGECLASSES,
+)
+
+
+class StorageControllers:
+    """``informers`` to start, ``controllers`` to run, ``recorders`` to flush."""
+
+    def __init__(self, client: ApiClient, pods: Informer, storage_dir: Path | None, *,
+                 clock: Clock = REAL) -> None:
+        self.claims = Informer(client, PERSISTENTVOLUMECLAIMS)
+        self.volumes = Informer(client, PERSISTENTVOLUMES)
+        self.classes = Informer(client, STORAGECLASSES)
+        self.informers: list[Informer] = [self.claims, self.volumes, self.classes]
+        self.recorders = {
+            "persistentvolume-controller": EventRecorder(client, "persistentvolume-controller",
+                                                         clock=clock),
+            PROVISIONER_COMPONENT: EventRecorder(client, PROVISIONER_COMPONENT, clock=clock),
+        }
+        self.binder = PersistentVolumeBinder(
+            client, self.claims, self.volumes, self.classes,
+            self.recorders["persistentvolume-controller"], clock=clock)
+        self.controllers: list[Controller] = [self.binder]
+        if storage_dir is not None:
+            self.controllers.append(LocalPathProvisioner(
+                client, self.claims, self.volumes, self.classes, pods,
+                self.recorders[PROVISIONER_COMPONENT], storage_dir, clock=clock))
+
+
+PROVISIONER_COMPONENT = "rancher.io/local-path_kubelite"

@@ -1,0 +1,87 @@
+"""Claims and StatefulSets on real runc with the real kubectl: the default ``local-path``
+class, a claim Pending until its pod is scheduled and then Bound, data kept on the host
+under ``<data-dir>/storage`` and removed with its claim."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from kubelite.testing.server_process import ServerProcess, wait_for
+
+pytestmark = pytest.mark.root
+
+CLAIM = """
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+"""
+
+POD = """
+apiVersion: v1
+kind: Pod
+metadata: {name: writer}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: main
+    image: busybox
+    command: ["sh", "-c", "echo hello > /data/greeting; sleep 3600"]
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes:
+  - {name: data, persistentVolumeClaim: {claimName: data}}
+"""
+
+
+def _json(node: ServerProcess, *args: str) -> dict[str, Any]:
+    r = node.kubectl("get", *args, "-o", "json")
+    assert r.returncode == 0, r.stderr
+    doc: dict[str, Any] = json.loads(r.stdout)
+    return doc
+
+
+def _columns(out: str, name: str) -> list[str]:
+    """The cells of the row starting with ``name`` (split on runs of 2+ spaces)."""
+    import re
+    row = next(ln for ln in out.splitlines() if ln.startswith(name))
+    return re.split(r"\s{2,}", row.strip())
+
+
+def test_claim_binds_when_its_pod_is_scheduled_and_goes_with_its_data(
+        node: ServerProcess) -> None:
+    sc = node.kubectl("get", "sc")
+    assert sc.stdout.splitlines()[0].split() == [
+        "NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION",
+        "AGE"]
+    assert _columns(sc.stdout, "local-path")[:5] == [
+        "local-path (default)", "rancher.io/local-path", "Delete", "WaitForFirstConsumer",
+        "false"]
+    assert node.kubectl("apply", "-f", "-", input=CLAIM).returncode == 0
+    pending = node.kubectl("get", "pvc", "data")
+    assert pending.stdout.splitlines()[0].split() == [
+        "NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS", "MODES", "STORAGECLASS",
+        "VOLUMEATTRIBUTESCLASS", "AGE"]
+    assert _columns(pending.stdout, "data")[:3] == ["data", "Pending", "local-path"]
+    assert node.kubectl("apply", "-f", "-", input=POD).returncode == 0
+    assert wait_for(lambda: _json(node, "pvc", "data")["status"]["phase"] == "Bound", 60)
+    assert wait_for(lambda: _json(node, "pod", "writer")["status"].get("phase") == "Running",
+                    60), node.log()[-3000:]
+    uid = _json(node, "pvc", "data")["metadata"]["uid"]
+    directory = node.data_dir / "storage" / f"pvc-{uid}_default_data"
+    assert wait_for(lambda: (directory / "greeting").exists(), 20)
+    assert (directory / "greeting").read_text() == "hello\n"
+    listing = node.kubectl("get", "pv,pvc")
+    assert listing.returncode == 0, listing.stderr
+    pv_row = _columns(listing.stdout, f"persistentvolume/pvc-{uid}")
+    assert pv_row[1:7] == ["1Gi", "RWO", "Delete", "Bound", "default/data", "local-path"]
+    pvc_row = _columns(listing.stdout, "persistentvolumeclaim/data")
+    assert pvc_row[1:6] == ["Bound", f"pvc-{uid}", "1Gi", "RWO", "local-path"]
+    assert node.kubectl("delete", "pod", "writer", "--wait").returncode == 0
+    assert node.kubectl("delete", "pvc", "data").returncode == 0
+    assert wait_for(lambda: not directory.exists()
+                    and "NotFound" in node.kubectl("get", "pv", f"pvc-{uid}").stderr, 30)

@@ -1,0 +1,201 @@
+"""Claims, volumes and the local-path provisioner in process: API server on a memory
+store, the controller manager, the scheduler and a kubelet on the fake runtime. What a
+user sees through the API: the default class, phases, events, the container's mount."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubelite.api.errors import StatusError
+from kubelite.client.resources import EVENTS, PODS
+from kubelite.client.rest import ApiClient
+from kubelite.controllers.manager import ControllerManager
+from kubelite.controllers.resources import (
+    PERSISTENTVOLUMECLAIMS,
+    PERSISTENTVOLUMES,
+    STORAGECLASSES,
+)
+from kubelite.kubelet.config import KubeletConfig, KubeletSettings
+from kubelite.kubelet.kubelet import Kubelet
+from kubelite.runtime.protocol import ContainerConfig
+from kubelite.scheduler.scheduler import Scheduler
+from kubelite.testing.fake_images import FakeImageService
+from kubelite.testing.fake_runtime import FakeRuntime
+from kubelite.testing.inprocess import InProcessAPI
+from kubelite.testing.waiting import eventually
+
+JSON = dict[str, Any]
+NODE = "node1"
+
+
+@dataclass
+class Cluster:
+    client: ApiClient
+    storage: Path
+    started: dict[str, ContainerConfig]
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
+    started: dict[str, ContainerConfig] = {}
+
+    def on_start(cfg: ContainerConfig) -> int | None:
+        started[cfg.name] = cfg
+        return None
+
+    async with InProcessAPI(tmp_path) as api:
+        client = api.client()
+        settings = KubeletSettings(node_name=NODE, root_dir=tmp_path / "kubelet",
+                                   node_ip="10.0.0.5", use_tmpfs=False, relist_period=0.1)
+        kubelet = Kubelet(client, FakeRuntime(on_start=on_start), FakeImageService(),
+                          KubeletConfig(), settings)
+        scheduler = Scheduler(api.client())
+        manager = ControllerManager(api.client(), storage_dir=tmp_path / "storage")
+        await kubelet.start()
+        await scheduler.start()
+        await manager.start()
+        try:
+            yield Cluster(client, tmp_path / "storage", started)
+        finally:
+            await manager.stop()
+            await scheduler.stop()
+            await kubelet.stop()
+
+
+def claim(name: str, **spec: Any) -> JSON:
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name},
+            "spec": {"accessModes": ["ReadWriteOnce"],
+                     "resources": {"requests": {"storage": "1Gi"}}, **spec}}
+
+
+def pod_with(claim_name: str, name: str = "app") -> JSON:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": "busybox",
+                                     "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+                     "volumes": [{"name": "data",
+                                  "persistentVolumeClaim": {"claimName": claim_name}}]}}
+
+
+async def reasons(c: ApiClient, name: str) -> list[tuple[str, str]]:
+    events = await c.list(EVENTS, "default")
+    return [(e["reason"], e["message"]) for e in events["items"]
+            if e["involvedObject"]["name"] == name]
+
+
+async def test_claim_binds_through_local_path_when_its_pod_is_scheduled(
+        cluster: Cluster) -> None:
+    c = cluster.client
+    sc = await c.get(STORAGECLASSES, "local-path")
+    assert (sc["provisioner"], sc["volumeBindingMode"], sc["reclaimPolicy"]) == (
+        "rancher.io/local-path", "WaitForFirstConsumer", "Delete")
+    created = await c.create(PERSISTENTVOLUMECLAIMS, claim("data"), "default")
+    assert created["spec"]["storageClassName"] == "local-path"  # DefaultStorageClass
+    assert created["status"] == {"phase": "Pending"}
+
+    async def waiting() -> bool:
+        return ("WaitForFirstConsumer", "waiting for first consumer to be created before "
+                "binding") in await reasons(c, "data")
+
+    await eventually(waiting)
+    assert (await c.get(PERSISTENTVOLUMECLAIMS, "data", "default"))["status"]["phase"] == (
+        "Pending")
+    await c.create(PODS, pod_with("data"), "default")
+
+    async def bound() -> JSON | None:
+        got = await c.get(PERSISTENTVOLUMECLAIMS, "data", "default")
+        return got if got["status"].get("phase") == "Bound" else None
+
+    got = await eventually(bound)
+    uid = got["metadata"]["uid"]
+    assert got["spec"]["volumeName"] == f"pvc-{uid}"
+    assert got["metadata"]["annotations"]["volume.kubernetes.io/selected-node"] == NODE
+    assert got["status"]["capacity"] == {"storage": "1Gi"}
+    pv = await c.get(PERSISTENTVOLUMES, f"pvc-{uid}")
+    directory = cluster.storage / f"pvc-{uid}_default_data"
+    assert pv["spec"]["hostPath"] == {"path": str(directory), "type": "DirectoryOrCreate"}
+    assert pv["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"][0][
+        "matchExpressions"] == [{"key": "kubernetes.io/hostname", "operator": "In",
+                                 "values": [NODE]}]
+    assert pv["spec"]["claimRef"]["uid"] == uid
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Delete"
+
+    async def pv_bound() -> bool:
+        return (await c.get(PERSISTENTVOLUMES, f"pvc-{uid}"))["status"]["phase"] == "Bound"
+
+    await eventually(pv_bound)
+
+    async def mounted() -> ContainerConfig:
+        return cluster.started["c"]
+
+    cfg = await eventually(mounted)
+    assert [m.host_path for m in cfg.mounts if m.container_path == "/data"] == [str(directory)]
+    assert directory.is_dir()
+    assert ("ProvisioningSucceeded", f"Successfully provisioned volume pvc-{uid}") in (
+        await reasons(c, "data"))
+
+    # deleting the pod, then the claim, releases the volume: Delete removes dir and PV
+    await c.delete(PODS, "app", "default", grace_period_seconds=0)
+    await c.delete(PERSISTENTVOLUMECLAIMS, "data", "default")
+
+    async def reclaimed() -> bool:
+        try:
+            await c.get(PERSISTENTVOLUMES, f"pvc-{uid}")
+        except StatusError as exc:
+            return exc.code == 404 and not directory.exists()
+        return False
+
+    await eventually(reclaimed)
+
+
+async def test_pod_waits_in_container_creating_until_its_claim_is_bound(
+        cluster: Cluster) -> None:
+    c = cluster.client
+    # a class without a provisioner the cluster runs: the claim stays Pending
+    await c.create(STORAGECLASSES, {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                                    "metadata": {"name": "manual"},
+                                    "provisioner": "kubernetes.io/no-provisioner"})
+    await c.create(PERSISTENTVOLUMECLAIMS, claim("static", storageClassName="manual"),
+                   "default")
+    await c.create(PODS, pod_with("static", "waiter"), "default")
+    text = ("Unable to attach or mount volumes: unmounted volumes=[data], unattached "
+            "volumes=[], failed to process volumes=[data]: error processing PVC "
+            "default/static: PVC is not bound")
+
+    async def failed_mount() -> bool:
+        return ("FailedMount", text) in await reasons(c, "waiter")
+
+    await eventually(failed_mount)
+    pod = await c.get(PODS, "waiter", "default")
+    assert pod["status"]["containerStatuses"][0]["state"] == {
+        "waiting": {"reason": "ContainerCreating"}}
+    # a static volume that fits binds the claim; the pod then starts
+    await c.create(PERSISTENTVOLUMES, {
+        "apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv-small"},
+        "spec": {"capacity": {"storage": "2Gi"}, "accessModes": ["ReadWriteOnce"],
+                 "storageClassName": "manual",
+                 "hostPath": {"path": str(cluster.storage.parent / "static"),
+                              "type": "DirectoryOrCreate"}}})
+
+    async def running() -> bool:
+        pod = await c.get(PODS, "waiter", "default")
+        return pod["status"].get("phase") == "Running"
+
+    await eventually(running, timeout=15)
+    got = await c.get(PERSISTENTVOLUMECLAIMS, "static", "default")
+    assert (got["spec"]["volumeName"], got["status"]["phase"]) == ("pv-small", "Bound")
+    annotations = got["metadata"]["annotations"]
+    assert (annotations["pv.kubernetes.io/bind-completed"],
+            annotations["pv.kubernetes.io/bound-by-controller"]) == ("yes", "yes")
+    # Retain: deleting the claim leaves the volume Released
+    await c.delete(PODS, "waiter", "default", grace_period_seconds=0)
+    await c.delete(PERSISTENTVOLUMECLAIMS, "static", "default")
+
+    async def released() -> bool:
+        return (await c.get(PERSISTENTVOLUMES, "pv-small"))["status"]["phase"] == "Released"
+
+    await eventually(released)
