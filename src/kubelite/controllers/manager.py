@@ -66,12 +66,12 @@ class ControllerManager:
         self.daemonset = DaemonSetController(
             client, self.daemonsets, self.pods, self.nodes,
             self.recorders["daemonset-controller"], clock=clock)
+        self.storage = StorageControllers(client, self.pods, storage_dir, clock=clock)
         self.gc = GarbageCollector(
             client, [self.pods, self.replicasets, self.deployments, self.daemonsets,
-                     self.nodes, *extra])
+                     self.nodes, *extra, *self.storage.informers])
         self.controllers: list[Controller] = [self.replicaset, self.deployment,
                                               self.daemonset, self.gc]
-        self.storage = StorageControllers(client, self.pods, storage_dir, clock=clock)
         self.informers += self.storage.informers
         self.controllers += self.storage.controllers
         self.recorders.update(self.storage.recorders)

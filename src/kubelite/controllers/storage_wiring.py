@@ -13,10 +13,13 @@ from kubelite.controllers.base import Controller
 from kubelite.controllers.local_path import LocalPathProvisioner
 from kubelite.controllers.persistentvolume import PersistentVolumeBinder
 from kubelite.controllers.resources import (
+    CONTROLLERREVISIONS,
     PERSISTENTVOLUMECLAIMS,
     PERSISTENTVOLUMES,
+    STATEFULSETS,
     STORAGECLASSES,
 )
+from kubelite.controllers.statefulset import StatefulSetController
 
 
 class StorageControllers:
@@ -27,16 +30,24 @@ class StorageControllers:
         self.claims = Informer(client, PERSISTENTVOLUMECLAIMS)
         self.volumes = Informer(client, PERSISTENTVOLUMES)
         self.classes = Informer(client, STORAGECLASSES)
-        self.informers: list[Informer] = [self.claims, self.volumes, self.classes]
+        self.sets = Informer(client, STATEFULSETS)
+        self.revisions = Informer(client, CONTROLLERREVISIONS)
+        self.informers: list[Informer] = [self.claims, self.volumes, self.classes, self.sets,
+                                          self.revisions]
         self.recorders = {
             "persistentvolume-controller": EventRecorder(client, "persistentvolume-controller",
                                                          clock=clock),
             PROVISIONER_COMPONENT: EventRecorder(client, PROVISIONER_COMPONENT, clock=clock),
+            "statefulset-controller": EventRecorder(client, "statefulset-controller",
+                                                    clock=clock),
         }
         self.binder = PersistentVolumeBinder(
             client, self.claims, self.volumes, self.classes,
             self.recorders["persistentvolume-controller"], clock=clock)
-        self.controllers: list[Controller] = [self.binder]
+        self.statefulset = StatefulSetController(
+            client, self.sets, pods, self.claims, self.revisions,
+            self.recorders["statefulset-controller"], clock=clock)
+        self.controllers: list[Controller] = [self.binder, self.statefulset]
         if storage_dir is not None:
             self.controllers.append(LocalPathProvisioner(
                 client, self.claims, self.volumes, self.classes, pods,

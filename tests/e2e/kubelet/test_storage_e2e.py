@@ -85,3 +85,63 @@ def test_claim_binds_when_its_pod_is_scheduled_and_goes_with_its_data(
     assert node.kubectl("delete", "pvc", "data").returncode == 0
     assert wait_for(lambda: not directory.exists()
                     and "NotFound" in node.kubectl("get", "pv", f"pvc-{uid}").stderr, 30)
+
+
+STATEFUL_SET = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  replicas: 2
+  serviceName: web
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - name: main
+        image: busybox
+        command: ["sh", "-c", "[ -f /data/first ] || hostname > /data/first; echo started >> /data/log; sleep 3600"]
+        volumeMounts: [{name: data, mountPath: /data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Gi}}
+"""
+
+
+def test_stateful_set_pods_keep_their_claims_and_data(node: ServerProcess) -> None:
+    assert node.kubectl("apply", "-f", "-", input=STATEFUL_SET).returncode == 0
+    status = node.kubectl("rollout", "status", "sts/web", "--timeout=60s", timeout=70)
+    assert status.returncode == 0, status.stderr + node.log()[-3000:]
+    # as on a real cluster: the defaulted partition 0 makes kubectl report a partitioned
+    # roll out
+    assert status.stdout.strip().splitlines()[-1] == (
+        "partitioned roll out complete: 2 new pods have been updated...")
+    web0, web1 = (_json(node, "pod", n) for n in ("web-0", "web-1"))
+    ready0 = next(c for c in web0["status"]["conditions"] if c["type"] == "Ready")
+    assert web1["metadata"]["creationTimestamp"] >= ready0["lastTransitionTime"]
+    get = node.kubectl("get", "sts", "web")
+    assert get.stdout.splitlines()[0].split() == ["NAME", "READY", "AGE"]
+    assert _columns(get.stdout, "web")[:2] == ["web", "2/2"]
+    claim0 = _json(node, "pvc", "data-web-0")
+    assert claim0["status"]["phase"] == "Bound"
+    directory = (node.data_dir / "storage"
+                 / f"pvc-{claim0['metadata']['uid']}_default_data-web-0")
+    assert wait_for(lambda: (directory / "log").exists(), 20)
+    assert (directory / "first").read_text() == "web-0\n"
+    old_uid = web0["metadata"]["uid"]
+    assert node.kubectl("delete", "pod", "web-0", "--wait").returncode == 0
+
+    def back() -> bool:
+        pod = _json(node, "pod", "web-0")
+        return (pod["metadata"]["uid"] != old_uid
+                and pod["status"].get("phase") == "Running")
+
+    assert wait_for(back, 60), node.log()[-3000:]
+    assert wait_for(lambda: (directory / "log").read_text().count("started") == 2, 20)
+    assert (directory / "first").read_text() == "web-0\n"
+    cat = node.kubectl("exec", "web-0", "--", "cat", "/data/first")
+    assert cat.stdout == "web-0\n", cat.stderr
