@@ -102,7 +102,8 @@ spec:
       containers:
       - name: main
         image: busybox
-        command: ["sh", "-c", "[ -f /data/first ] || hostname > /data/first; echo started >> /data/log; sleep 3600"]
+        command: ["sh", "-c", "[ -f /data/first ] || hostname > /data/first;
+                  echo started >> /data/log; sleep 3600"]
         volumeMounts: [{name: data, mountPath: /data}]
   volumeClaimTemplates:
   - metadata: {name: data}

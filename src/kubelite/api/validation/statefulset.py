@@ -75,9 +75,10 @@ def _with_claim_volumes(spec: JSON) -> Any:
     """The template as its pods get it: a volume for each claim template (mounts may
     name them)."""
     template = spec.get("template")
-    names = [str_at(dict_at(t, "metadata"), "name") for t in list_at(spec, "volumeClaimTemplates")]
+    names = [str_at(dict_at(t, "metadata"), "name")
+             for t in list_at(spec, "volumeClaimTemplates")]
     pod_spec = dict_at(template, "spec")
-    if not names or not pod_spec:
+    if not names or not pod_spec or not isinstance(template, dict):
         return template
     have = {str_at(v, "name") for v in list_at(pod_spec, "volumes")}
     extra = [{"name": n, "persistentVolumeClaim": {"claimName": n}}
