@@ -19,6 +19,7 @@ from kubelite.api.meta_time import Clock, rfc3339
 from kubelite.apiserver import codec, decoding, patching, paths, query
 from kubelite.apiserver import request_keys as keys
 from kubelite.apiserver.discovery import Discovery
+from kubelite.apiserver.eviction import check_budgets
 from kubelite.apiserver.kinds.table import strategy_for
 from kubelite.apiserver.patch import patch
 from kubelite.apiserver.printers import tables
@@ -550,7 +551,7 @@ class ResourceHandlers:
     async def evict(
         self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
     ) -> web.Response:
-        """pods/eviction: a delete that disruption budgets could refuse (none are served)."""
+        """pods/eviction: a delete that the pod's disruption budget may refuse."""
         body = await codec.decode_body(
             await codec.read_body(request), request.headers.get("Content-Type", ""),
             self.protobuf)
@@ -565,6 +566,7 @@ class ResourceHandlers:
             raise errors.bad_request(
                 f"name in URL does not match name in Eviction object: {name} != {evicted}")
         opts = DeleteOptions.from_json(body.get("deleteOptions"), {})
+        await check_budgets(self.registry, res, namespace or "default", name)
         await self.registry.delete(res, namespace, name, opts)
         return codec.json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
                                     "status": "Success", "code": 201}, 201)

@@ -66,7 +66,9 @@ class ControllerManager:
         self.daemonset = DaemonSetController(
             client, self.daemonsets, self.pods, self.nodes,
             self.recorders["daemonset-controller"], clock=clock)
-        self.storage = StorageControllers(client, self.pods, storage_dir, clock=clock)
+        self.storage = StorageControllers(
+            client, self.pods, storage_dir, clock=clock,
+            scalers={"ReplicaSet": self.replicasets, "DaemonSet": self.daemonsets})
         self.gc = GarbageCollector(
             client, [self.pods, self.replicasets, self.deployments, self.daemonsets,
                      self.nodes, *extra, *self.storage.informers])

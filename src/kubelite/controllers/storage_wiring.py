@@ -10,12 +10,14 @@ from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Informer
 from kubelite.client.rest import ApiClient
 from kubelite.controllers.base import Controller
+from kubelite.controllers.disruption import DisruptionController
 from kubelite.controllers.local_path import LocalPathProvisioner
 from kubelite.controllers.persistentvolume import PersistentVolumeBinder
 from kubelite.controllers.resources import (
     CONTROLLERREVISIONS,
     PERSISTENTVOLUMECLAIMS,
     PERSISTENTVOLUMES,
+    PODDISRUPTIONBUDGETS,
     STATEFULSETS,
     STORAGECLASSES,
 )
@@ -26,20 +28,23 @@ class StorageControllers:
     """``informers`` to start, ``controllers`` to run, ``recorders`` to flush."""
 
     def __init__(self, client: ApiClient, pods: Informer, storage_dir: Path | None, *,
-                 clock: Clock = REAL) -> None:
+                 scalers: dict[str, Informer], clock: Clock = REAL) -> None:
+        """``scalers``: owner kind -> informer, for disruption budgets' expected pods."""
         self.claims = Informer(client, PERSISTENTVOLUMECLAIMS)
         self.volumes = Informer(client, PERSISTENTVOLUMES)
         self.classes = Informer(client, STORAGECLASSES)
         self.sets = Informer(client, STATEFULSETS)
         self.revisions = Informer(client, CONTROLLERREVISIONS)
+        self.budgets = Informer(client, PODDISRUPTIONBUDGETS)
         self.informers: list[Informer] = [self.claims, self.volumes, self.classes, self.sets,
-                                          self.revisions]
+                                          self.revisions, self.budgets]
         self.recorders = {
             "persistentvolume-controller": EventRecorder(client, "persistentvolume-controller",
                                                          clock=clock),
             PROVISIONER_COMPONENT: EventRecorder(client, PROVISIONER_COMPONENT, clock=clock),
             "statefulset-controller": EventRecorder(client, "statefulset-controller",
                                                     clock=clock),
+            "controllermanager": EventRecorder(client, "controllermanager", clock=clock),
         }
         self.binder = PersistentVolumeBinder(
             client, self.claims, self.volumes, self.classes,
@@ -47,7 +52,10 @@ class StorageControllers:
         self.statefulset = StatefulSetController(
             client, self.sets, pods, self.claims, self.revisions,
             self.recorders["statefulset-controller"], clock=clock)
-        self.controllers: list[Controller] = [self.binder, self.statefulset]
+        self.disruption = DisruptionController(
+            client, self.budgets, pods, {**scalers, "StatefulSet": self.sets},
+            self.recorders["controllermanager"], clock=clock)
+        self.controllers: list[Controller] = [self.binder, self.statefulset, self.disruption]
         if storage_dir is not None:
             self.controllers.append(LocalPathProvisioner(
                 client, self.claims, self.volumes, self.classes, pods,
