@@ -146,3 +146,53 @@ def test_stateful_set_pods_keep_their_claims_and_data(node: ServerProcess) -> No
     assert (directory / "first").read_text() == "web-0\n"
     cat = node.kubectl("exec", "web-0", "--", "cat", "/data/first")
     assert cat.stdout == "web-0\n", cat.stderr
+
+
+GUARDED = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: guarded}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: guarded}}
+  template:
+    metadata: {labels: {app: guarded}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers:
+      - {name: main, image: busybox, command: ["sleep", "3600"]}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: guarded}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: guarded}}
+"""
+
+
+def test_drain_is_refused_by_the_disruption_budget(node: ServerProcess) -> None:
+    assert node.kubectl("apply", "-f", "-", input=GUARDED).returncode == 0
+
+    def budget_ready() -> bool:
+        st = _json(node, "pdb", "guarded").get("status") or {}
+        return st.get("currentHealthy") == 1 and st.get("observedGeneration") == 1
+
+    assert wait_for(budget_ready, 60), node.log()[-3000:]
+    pdb = node.kubectl("get", "pdb", "guarded")
+    assert pdb.stdout.splitlines()[0].split() == [
+        "NAME", "MIN", "AVAILABLE", "MAX", "UNAVAILABLE", "ALLOWED", "DISRUPTIONS", "AGE"]
+    assert _columns(pdb.stdout, "guarded")[:4] == ["guarded", "1", "N/A", "0"]
+    try:
+        drain = node.kubectl("drain", "e2e-node", "--pod-selector=app=guarded",
+                             "--ignore-daemonsets", "--timeout=7s", timeout=30)
+        assert drain.returncode != 0
+        assert "node/e2e-node cordoned" in drain.stdout
+        assert ("(will retry after 5s): Cannot evict pod as it would violate the pod's "
+                "disruption budget.") in drain.stderr
+        nodes = node.kubectl("get", "node", "e2e-node")
+        assert "SchedulingDisabled" in nodes.stdout
+    finally:
+        assert node.kubectl("uncordon", "e2e-node").returncode == 0
+    assert _json(node, "pods", "-l", "app=guarded")["items"][0]["status"]["phase"] == (
+        "Running")
