@@ -11,18 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubelite.api.defaults import default_pod_spec
+from kubelite.api.defaults import _ensure as _obj
+from kubelite.api.defaults import _template
 from kubelite.api.meta import JSON
-
-
-def _obj(parent: Any, key: str) -> JSON | None:
-    """``parent[key]``, set to ``{}`` when absent or null."""
-    if not isinstance(parent, dict):
-        return None
-    value = parent.get(key)
-    if value is None:
-        value = parent[key] = {}
-    return value if isinstance(value, dict) else None
 
 
 def _set(obj: JSON, key: str, value: Any) -> None:
@@ -80,14 +71,7 @@ def default_stateful_set(obj: JSON) -> None:
     if retention is not None:
         _set(retention, "whenDeleted", "Retain")
         _set(retention, "whenScaled", "Retain")
-    template = _obj(spec, "template")
-    if template is not None:
-        meta = _obj(template, "metadata")
-        if meta is not None:
-            meta.setdefault("creationTimestamp", None)
-        pod_spec = _obj(template, "spec")
-        if pod_spec is not None:
-            default_pod_spec(pod_spec)
+    _template(spec)
     for claim in spec.get("volumeClaimTemplates") or []:
         if isinstance(claim, dict):
             claim.setdefault("apiVersion", "v1")

@@ -5,66 +5,30 @@ user sees through the API: the default class, phases, events, the container's mo
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from node_cluster import NODE, NodeCluster, node_cluster
 
 from kubelite.api.errors import StatusError
 from kubelite.client.resources import EVENTS, PODS
 from kubelite.client.rest import ApiClient
-from kubelite.controllers.manager import ControllerManager
 from kubelite.controllers.resources import (
     PERSISTENTVOLUMECLAIMS,
     PERSISTENTVOLUMES,
     STORAGECLASSES,
 )
-from kubelite.kubelet.config import KubeletConfig, KubeletSettings
-from kubelite.kubelet.kubelet import Kubelet
 from kubelite.runtime.protocol import ContainerConfig
-from kubelite.scheduler.scheduler import Scheduler
-from kubelite.testing.fake_images import FakeImageService
-from kubelite.testing.fake_runtime import FakeRuntime
-from kubelite.testing.inprocess import InProcessAPI
 from kubelite.testing.waiting import eventually
 
 JSON = dict[str, Any]
-NODE = "node1"
-
-
-@dataclass
-class Cluster:
-    client: ApiClient
-    storage: Path
-    started: dict[str, ContainerConfig]
 
 
 @pytest.fixture
-async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
-    started: dict[str, ContainerConfig] = {}
-
-    def on_start(cfg: ContainerConfig) -> int | None:
-        started[cfg.name] = cfg
-        return None
-
-    async with InProcessAPI(tmp_path) as api:
-        client = api.client()
-        settings = KubeletSettings(node_name=NODE, root_dir=tmp_path / "kubelet",
-                                   node_ip="10.0.0.5", use_tmpfs=False, relist_period=0.1)
-        kubelet = Kubelet(client, FakeRuntime(on_start=on_start), FakeImageService(),
-                          KubeletConfig(), settings)
-        scheduler = Scheduler(api.client())
-        manager = ControllerManager(api.client(), storage_dir=tmp_path / "storage")
-        await kubelet.start()
-        await scheduler.start()
-        await manager.start()
-        try:
-            yield Cluster(client, tmp_path / "storage", started)
-        finally:
-            await manager.stop()
-            await scheduler.stop()
-            await kubelet.stop()
+async def cluster(tmp_path: Path) -> AsyncIterator[NodeCluster]:
+    async with node_cluster(tmp_path) as c:
+        yield c
 
 
 def claim(name: str, **spec: Any) -> JSON:
@@ -88,7 +52,7 @@ async def reasons(c: ApiClient, name: str) -> list[tuple[str, str]]:
 
 
 async def test_claim_binds_through_local_path_when_its_pod_is_scheduled(
-        cluster: Cluster) -> None:
+        cluster: NodeCluster) -> None:
     c = cluster.client
     sc = await c.get(STORAGECLASSES, "local-path")
     assert (sc["provisioner"], sc["volumeBindingMode"], sc["reclaimPolicy"]) == (
@@ -153,7 +117,7 @@ async def test_claim_binds_through_local_path_when_its_pod_is_scheduled(
 
 
 async def test_pod_waits_in_container_creating_until_its_claim_is_bound(
-        cluster: Cluster) -> None:
+        cluster: NodeCluster) -> None:
     c = cluster.client
     # a class without a provisioner the cluster runs: the claim stays Pending
     await c.create(STORAGECLASSES, {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",

@@ -9,18 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from node_cluster import node_cluster
 
 from kubelite.api.errors import StatusError
 from kubelite.client.resources import PODS
 from kubelite.client.rest import ApiClient
-from kubelite.controllers.manager import ControllerManager
 from kubelite.controllers.resources import DEPLOYMENTS, PODDISRUPTIONBUDGETS
-from kubelite.kubelet.config import KubeletConfig, KubeletSettings
-from kubelite.kubelet.kubelet import Kubelet
-from kubelite.scheduler.scheduler import Scheduler
-from kubelite.testing.fake_images import FakeImageService
-from kubelite.testing.fake_runtime import FakeRuntime
-from kubelite.testing.inprocess import InProcessAPI
 from kubelite.testing.waiting import eventually
 
 JSON = dict[str, Any]
@@ -29,22 +23,8 @@ VIOLATION = "Cannot evict pod as it would violate the pod's disruption budget."
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[ApiClient]:
-    async with InProcessAPI(tmp_path) as api:
-        c = api.client()
-        settings = KubeletSettings(node_name="node1", root_dir=tmp_path / "kubelet",
-                                   node_ip="10.0.0.5", use_tmpfs=False, relist_period=0.1)
-        kubelet = Kubelet(c, FakeRuntime(), FakeImageService(), KubeletConfig(), settings)
-        scheduler = Scheduler(api.client())
-        manager = ControllerManager(api.client())
-        await kubelet.start()
-        await scheduler.start()
-        await manager.start()
-        try:
-            yield c
-        finally:
-            await manager.stop()
-            await scheduler.stop()
-            await kubelet.stop()
+    async with node_cluster(tmp_path) as c:
+        yield c.client
 
 
 def deployment(replicas: int) -> JSON:

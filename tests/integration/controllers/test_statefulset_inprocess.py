@@ -5,56 +5,29 @@ updates by revision, as a user sees them through the API."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from node_cluster import NodeCluster, node_cluster
 
 from kubelite.api.errors import StatusError
 from kubelite.client.resources import PODS
 from kubelite.client.rest import ApiClient
-from kubelite.controllers.manager import ControllerManager
 from kubelite.controllers.resources import (
     CONTROLLERREVISIONS,
     PERSISTENTVOLUMECLAIMS,
     STATEFULSETS,
 )
-from kubelite.kubelet.config import KubeletConfig, KubeletSettings
-from kubelite.kubelet.kubelet import Kubelet
-from kubelite.scheduler.scheduler import Scheduler
-from kubelite.testing.fake_images import FakeImageService
-from kubelite.testing.fake_runtime import FakeRuntime
-from kubelite.testing.inprocess import InProcessAPI
 from kubelite.testing.waiting import eventually
 
 JSON = dict[str, Any]
 
 
-@dataclass
-class Cluster:
-    client: ApiClient
-    manager: ControllerManager
-
-
 @pytest.fixture
-async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
-    async with InProcessAPI(tmp_path) as api:
-        client = api.client()
-        settings = KubeletSettings(node_name="node1", root_dir=tmp_path / "kubelet",
-                                   node_ip="10.0.0.5", use_tmpfs=False, relist_period=0.1)
-        kubelet = Kubelet(client, FakeRuntime(), FakeImageService(), KubeletConfig(), settings)
-        scheduler = Scheduler(api.client())
-        manager = ControllerManager(api.client(), storage_dir=tmp_path / "storage")
-        await kubelet.start()
-        await scheduler.start()
-        await manager.start()
-        try:
-            yield Cluster(client, manager)
-        finally:
-            await manager.stop()
-            await scheduler.stop()
-            await kubelet.stop()
+async def cluster(tmp_path: Path) -> AsyncIterator[NodeCluster]:
+    async with node_cluster(tmp_path) as c:
+        yield c
 
 
 def web(replicas: int = 2, image: str = "nginx", **spec: Any) -> JSON:
@@ -82,7 +55,7 @@ async def ready(c: ApiClient, replicas: int) -> JSON | None:
     return sts if st.get("readyReplicas") == replicas == st.get("replicas") else None
 
 
-async def test_pods_come_in_order_with_stable_names_and_claims(cluster: Cluster) -> None:
+async def test_pods_come_in_order_with_stable_names_and_claims(cluster: NodeCluster) -> None:
     c = cluster.client
     created = await c.create(STATEFULSETS, web(), "default")
     spec = created["spec"]
@@ -134,7 +107,7 @@ async def test_pods_come_in_order_with_stable_names_and_claims(cluster: Cluster)
     assert claims == ["data-web-0", "data-web-1"]
 
 
-async def test_rolling_update_replaces_pods_from_the_highest_ordinal(cluster: Cluster) -> None:
+async def test_rolling_update_replaces_pods_from_the_highest_ordinal(cluster: NodeCluster) -> None:
     c = cluster.client
     await c.create(STATEFULSETS, web(), "default")
     first = (await eventually(lambda: ready(c, 2), timeout=20))["status"]["updateRevision"]
@@ -166,7 +139,7 @@ async def test_rolling_update_replaces_pods_from_the_highest_ordinal(cluster: Cl
         [(first, 1), (sts["status"]["updateRevision"], 2)])
 
 
-async def test_parallel_creates_all_and_invalid_specs_are_refused(cluster: Cluster) -> None:
+async def test_parallel_creates_all_and_invalid_specs_are_refused(cluster: NodeCluster) -> None:
     c = cluster.client
     await c.create(STATEFULSETS, web(3, podManagementPolicy="Parallel"), "default")
     await eventually(lambda: ready(c, 3), timeout=20)
