@@ -196,3 +196,26 @@ def test_drain_is_refused_by_the_disruption_budget(node: ServerProcess) -> None:
         assert node.kubectl("uncordon", "e2e-node").returncode == 0
     assert _json(node, "pods", "-l", "app=guarded")["items"][0]["status"]["phase"] == (
         "Running")
+
+
+def test_stateful_set_rollout_history_and_undo(node: ServerProcess) -> None:
+    if node.kubectl("get", "sts", "web").returncode != 0:
+        assert node.kubectl("apply", "-f", "-", input=STATEFUL_SET).returncode == 0
+    patch = '{"spec": {"template": {"metadata": {"annotations": {"release": "two"}}}}}'
+    assert node.kubectl("patch", "sts", "web", "-p", patch).returncode == 0
+    status = node.kubectl("rollout", "status", "sts/web", "--timeout=60s", timeout=70)
+    assert status.returncode == 0, status.stderr
+    history = node.kubectl("rollout", "history", "sts/web")
+    assert history.returncode == 0, history.stderr
+    assert [ln.split()[0] for ln in history.stdout.splitlines()[2:] if ln.strip()] == ["1", "2"]
+    assert _json(node, "pod", "web-0")["metadata"]["annotations"]["release"] == "two"
+    undo = node.kubectl("rollout", "undo", "sts/web")
+    assert undo.returncode == 0, undo.stderr
+    assert node.kubectl("rollout", "status", "sts/web", "--timeout=60s",
+                        timeout=70).returncode == 0
+    sts = _json(node, "sts", "web")
+    assert "annotations" not in sts["spec"]["template"]["metadata"]
+    assert wait_for(lambda: "release" not in (
+        _json(node, "pod", "web-0")["metadata"].get("annotations") or {}), 30)
+    history = node.kubectl("rollout", "history", "sts/web")
+    assert [ln.split()[0] for ln in history.stdout.splitlines()[2:] if ln.strip()] == ["2", "3"]
