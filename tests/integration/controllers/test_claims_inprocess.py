@@ -116,9 +116,9 @@ async def test_claim_binds_through_local_path_when_its_pod_is_scheduled(
     await eventually(reclaimed)
 
 
-async def test_pod_waits_in_container_creating_until_its_claim_is_bound(
-        cluster: NodeCluster) -> None:
+async def test_pod_stays_pending_until_its_immediate_claim_binds(cluster: NodeCluster) -> None:
     c = cluster.client
+    await c.create(PODS, pod_with("missing", "orphan"), "default")
     # a class without a provisioner the cluster runs: the claim stays Pending
     await c.create(STORAGECLASSES, {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
                                     "metadata": {"name": "manual"},
@@ -126,17 +126,18 @@ async def test_pod_waits_in_container_creating_until_its_claim_is_bound(
     await c.create(PERSISTENTVOLUMECLAIMS, claim("static", storageClassName="manual"),
                    "default")
     await c.create(PODS, pod_with("static", "waiter"), "default")
-    text = ("Unable to attach or mount volumes: unmounted volumes=[data], unattached "
-            "volumes=[], failed to process volumes=[data]: error processing PVC "
-            "default/static: PVC is not bound")
+    tail = " preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
 
-    async def failed_mount() -> bool:
-        return ("FailedMount", text) in await reasons(c, "waiter")
+    async def failed_scheduling(name: str, why: str) -> bool:
+        return ("FailedScheduling", f"0/1 nodes are available: {why}.{tail}") in (
+            await reasons(c, name))
 
-    await eventually(failed_mount)
+    await eventually(lambda: failed_scheduling(
+        "waiter", "pod has unbound immediate PersistentVolumeClaims"))
+    await eventually(lambda: failed_scheduling(
+        "orphan", 'persistentvolumeclaim "missing" not found'))
     pod = await c.get(PODS, "waiter", "default")
-    assert pod["status"]["containerStatuses"][0]["state"] == {
-        "waiting": {"reason": "ContainerCreating"}}
+    assert (pod["status"]["phase"], pod["spec"].get("nodeName")) == ("Pending", None)
     # a static volume that fits binds the claim; the pod then starts
     await c.create(PERSISTENTVOLUMES, {
         "apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv-small"},
