@@ -22,6 +22,7 @@ from kubelite.controllers.resources import (
     STORAGECLASSES,
 )
 from kubelite.controllers.statefulset import StatefulSetController
+from kubelite.controllers.storage_protection import StorageProtection
 
 
 class StorageControllers:
@@ -55,7 +56,10 @@ class StorageControllers:
         self.disruption = DisruptionController(
             client, self.budgets, pods, {**scalers, "StatefulSet": self.sets},
             self.recorders["controllermanager"], clock=clock)
-        self.controllers: list[Controller] = [self.binder, self.statefulset, self.disruption]
+        self.protection = StorageProtection(client, self.claims, self.volumes, pods,
+                                            clock=clock)
+        self.controllers: list[Controller] = [self.binder, self.statefulset, self.disruption,
+                                              self.protection]
         if storage_dir is not None:
             self.controllers.append(LocalPathProvisioner(
                 client, self.claims, self.volumes, self.classes, pods,

@@ -60,6 +60,7 @@ async def test_claim_binds_through_local_path_when_its_pod_is_scheduled(
     created = await c.create(PERSISTENTVOLUMECLAIMS, claim("data"), "default")
     assert created["spec"]["storageClassName"] == "local-path"  # DefaultStorageClass
     assert created["status"] == {"phase": "Pending"}
+    assert created["metadata"]["finalizers"] == ["kubernetes.io/pvc-protection"]
 
     async def waiting() -> bool:
         return ("WaitForFirstConsumer", "waiting for first consumer to be created before "
@@ -87,6 +88,7 @@ async def test_claim_binds_through_local_path_when_its_pod_is_scheduled(
                                  "values": [NODE]}]
     assert pv["spec"]["claimRef"]["uid"] == uid
     assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Delete"
+    assert pv["metadata"]["finalizers"] == ["kubernetes.io/pv-protection"]
 
     async def pv_bound() -> bool:
         return (await c.get(PERSISTENTVOLUMES, f"pvc-{uid}"))["status"]["phase"] == "Bound"
@@ -102,9 +104,12 @@ async def test_claim_binds_through_local_path_when_its_pod_is_scheduled(
     assert ("ProvisioningSucceeded", f"Successfully provisioned volume pvc-{uid}") in (
         await reasons(c, "data"))
 
-    # deleting the pod, then the claim, releases the volume: Delete removes dir and PV
-    await c.delete(PODS, "app", "default", grace_period_seconds=0)
+    # a claim in use waits for its pod (pvc-protection); then Delete removes dir and PV
     await c.delete(PERSISTENTVOLUMECLAIMS, "data", "default")
+    held = await c.get(PERSISTENTVOLUMECLAIMS, "data", "default")
+    assert held["metadata"]["deletionTimestamp"]
+    assert held["status"]["phase"] == "Bound"
+    await c.delete(PODS, "app", "default", grace_period_seconds=0)
 
     async def reclaimed() -> bool:
         try:

@@ -14,6 +14,7 @@ from kubelite.apiserver.admission.interface import AdmissionPlugin
 from kubelite.apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from kubelite.apiserver.admission.priority import Priority
 from kubelite.apiserver.admission.service_account import ServiceAccount
+from kubelite.apiserver.admission.storage_protection import StorageObjectInUseProtection
 from kubelite.storage.interface import Store
 
 
@@ -28,7 +29,8 @@ def default_plugins(store: Store) -> list[AdmissionPlugin]:
         Priority(),
         DefaultTolerationSeconds(),
         DefaultStorageClass(store),
-        # StorageObjectInUseProtection, ...
+        StorageObjectInUseProtection(),
+        # ...
         # MutatingAdmissionWebhook
         # ValidatingAdmissionPolicy, ValidatingAdmissionWebhook
         # ResourceQuota
