@@ -111,6 +111,11 @@ RESOURCES: tuple[Resource, ...] = (
              subresources=(_status("", "v1", "Node"),
                            Subresource("proxy", "", "v1", "NodeProxyOptions",
                                        ("create", "delete", "get", "patch", "update")))),
+    Resource("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims",
+             "persistentvolumeclaim", True, ("pvc",),
+             subresources=(_status("", "v1", "PersistentVolumeClaim"),)),
+    Resource("", "v1", "PersistentVolume", "persistentvolumes", "persistentvolume", False,
+             ("pv",), subresources=(_status("", "v1", "PersistentVolume"),)),
     Resource("", "v1", "Pod", "pods", "pod", True, ("po",), ("all",),
              subresources=_pod_subresources()),
     Resource("", "v1", "Secret", "secrets", "secret", True),
@@ -118,6 +123,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "Service", "services", "service", True, ("svc",), ("all",),
              subresources=(_status("", "v1", "Service"),)),
     # apps/v1
+    Resource("apps", "v1", "ControllerRevision", "controllerrevisions", "controllerrevision",
+             True),
     Resource("apps", "v1", "DaemonSet", "daemonsets", "daemonset", True, ("ds",), ("all",),
              subresources=(_status("apps", "v1", "DaemonSet"),)),
     Resource("apps", "v1", "Deployment", "deployments", "deployment", True, ("deploy",),
@@ -129,6 +136,8 @@ RESOURCES: tuple[Resource, ...] = (
              subresources=(_status("batch", "v1", "CronJob"),)),
     Resource("batch", "v1", "Job", "jobs", "job", True, (), ("all",),
              subresources=(_status("batch", "v1", "Job"),)),
+    Resource("apps", "v1", "StatefulSet", "statefulsets", "statefulset", True, ("sts",),
+             ("all",), subresources=(_scale(), _status("apps", "v1", "StatefulSet"))),
     # coordination.k8s.io/v1
     Resource("coordination.k8s.io", "v1", "Lease", "leases", "lease", True),
     # events.k8s.io/v1 shares storage with core events
@@ -142,12 +151,18 @@ RESOURCES: tuple[Resource, ...] = (
     # discovery.k8s.io/v1
     Resource("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice",
              True),
+    # policy/v1, storage.k8s.io/v1
+    Resource("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets",
+             "poddisruptionbudget", True, ("pdb",),
+             subresources=(_status("policy", "v1", "PodDisruptionBudget"),)),
+    Resource("storage.k8s.io", "v1", "StorageClass", "storageclasses", "storageclass", False,
+             ("sc",)),
 )
 
 # Group order for discovery: core first, then groups as kube-apiserver orders them.
 GROUP_ORDER: tuple[str, ...] = ("", "apps", "events.k8s.io", "authentication.k8s.io",
                                 "authorization.k8s.io", "batch", "coordination.k8s.io",
-                                "discovery.k8s.io")
+                                "discovery.k8s.io", "policy", "storage.k8s.io")
 
 
 def groups() -> list[str]:

@@ -26,6 +26,7 @@ from kubelite.apiserver.discovery import Discovery
 from kubelite.apiserver.fairness import FairShare
 from kubelite.apiserver.health import HealthChecks
 from kubelite.apiserver.kinds.serviceaccounts import ensure_default_service_account
+from kubelite.apiserver.kinds.storage import ensure_default_storage_class
 from kubelite.apiserver.kubernetes_service import KubernetesService
 from kubelite.apiserver.metrics import APIServerMetrics
 from kubelite.apiserver.namespaces import NamespaceFinalizer
@@ -185,6 +186,7 @@ class APIServer:
                         raise
         for existing in (await self.registry.list(ns, None)).items:
             await ensure_default_service_account(self.registry, existing["metadata"]["name"])
+        await ensure_default_storage_class(self.registry)
 
     async def start(self) -> None:
         await self.bootstrap()

@@ -15,6 +15,7 @@ from aiohttp import web
 from kubelite.api import errors, scheme, selectors
 from kubelite.api.meta_time import Clock, rfc3339
 from kubelite.apiserver import codec, decoding, patching
+from kubelite.apiserver.eviction import check_budgets
 from kubelite.apiserver.registry import DeleteOptions, Registry
 from kubelite.apiserver.write_options import dry_run as _dry_run
 from kubelite.apiserver.write_options import field_manager as _manager
@@ -88,7 +89,7 @@ class SubresourceHandlers:
     async def evict(
         self, request: web.Request, res: scheme.Resource, namespace: str | None, name: str
     ) -> web.Response:
-        """pods/eviction: a delete that disruption budgets could refuse (none are served)."""
+        """pods/eviction: a delete that the pod's disruption budget may refuse."""
         body = await codec.decode_body(
             await codec.read_body(request), request.headers.get("Content-Type", ""),
             self.protobuf)
@@ -103,6 +104,7 @@ class SubresourceHandlers:
             raise errors.bad_request(
                 f"name in URL does not match name in Eviction object: {name} != {evicted}")
         opts = DeleteOptions.from_json(body.get("deleteOptions"), {})
+        await check_budgets(self.registry, res, namespace or "default", name)
         await self.registry.delete(res, namespace, name, opts)
         return codec.json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
                                     "status": "Success", "code": 201}, 201)

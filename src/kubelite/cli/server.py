@@ -257,7 +257,8 @@ async def serve(args: argparse.Namespace) -> int:
             config, user_agent=f"kube-controller-manager/{VERSION['gitVersion']}",
             metrics=control_plane)
         if not args.disable_controller_manager:
-            controllers = ControllerManager(controllers_client, metrics=control_plane)
+            controllers = ControllerManager(controllers_client, metrics=control_plane,
+                                            storage_dir=data_dir / "storage")
             await controllers.start()
         if not args.disable_scheduler:
             scheduler = Scheduler(scheduler_client, registry=metrics.registry)

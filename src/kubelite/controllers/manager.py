@@ -9,6 +9,7 @@ event recorder. One informer per resource is shared by all controllers.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from kubelite.aio.clock import REAL, Clock
 from kubelite.client.events import EventRecorder
@@ -38,14 +39,18 @@ from kubelite.controllers.resources import (
     SECRETS,
     SERVICES,
 )
+from kubelite.controllers.storage_wiring import StorageControllers
 
 log = logging.getLogger(__name__)
 
 
 class ControllerManager:
     def __init__(self, client: ApiClient, *, clock: Clock = REAL,
-                 metrics: ClientMetrics | None = None) -> None:
-        """``metrics``: where each controller's queue reports ``workqueue_*{name}``."""
+                 metrics: ClientMetrics | None = None,
+                 storage_dir: Path | None = None) -> None:
+        """``metrics``: where each controller's queue reports ``workqueue_*{name}``;
+        ``storage_dir``: where the local-path provisioner puts claims' directories (None:
+        no provisioner)."""
         self.client = client
         self.pods = Informer(client, PODS)
         self.nodes = Informer(client, NODES)
@@ -76,12 +81,18 @@ class ControllerManager:
                                  self.recorders["job-controller"], clock=clock)
         self.cronjob = CronJobController(client, self.cronjobs, self.jobs,
                                          self.recorders["cronjob-controller"], clock=clock)
+        self.storage = StorageControllers(
+            client, self.pods, storage_dir, clock=clock,
+            scalers={"ReplicaSet": self.replicasets, "DaemonSet": self.daemonsets})
         self.gc = GarbageCollector(
             client, [self.pods, self.replicasets, self.deployments, self.daemonsets,
-                     self.nodes, self.jobs, self.cronjobs, *extra])
+                     self.nodes, self.jobs, self.cronjobs, *extra, *self.storage.informers])
         self.controllers: list[Controller] = [self.replicaset, self.deployment,
                                               self.daemonset, self.job, self.cronjob,
                                               self.gc]
+        self.informers += self.storage.informers
+        self.controllers += self.storage.controllers
+        self.recorders.update(self.storage.recorders)
         self._add_service_endpoints(client, extra[2], clock)
         if metrics is not None:
             for c in self.controllers:  # queue names as kube-controller-manager's

@@ -19,6 +19,12 @@ ENDPOINTS = _r("", "v1", "endpoints")
 ENDPOINTSLICES = _r("discovery.k8s.io", "v1", "endpointslices")
 JOBS = _r("batch", "v1", "jobs")
 CRONJOBS = _r("batch", "v1", "cronjobs")
+STATEFULSETS = _r("apps", "v1", "statefulsets")
+CONTROLLERREVISIONS = _r("apps", "v1", "controllerrevisions")
+PERSISTENTVOLUMECLAIMS = _r("", "v1", "persistentvolumeclaims")
+PERSISTENTVOLUMES = _r("", "v1", "persistentvolumes")
+STORAGECLASSES = _r("storage.k8s.io", "v1", "storageclasses")
+PODDISRUPTIONBUDGETS = _r("policy", "v1", "poddisruptionbudgets")
 
 __all__ = ["CONFIGMAPS", "DAEMONSETS", "DEPLOYMENTS", "ENDPOINTS", "ENDPOINTSLICES", "NODES",
            "PODS", "REPLICASETS", "SECRETS", "SERVICES"]

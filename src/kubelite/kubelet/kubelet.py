@@ -23,7 +23,14 @@ from kubelite.aio.clock import REAL, Clock
 from kubelite.api.errors import StatusError
 from kubelite.client.events import EventRecorder
 from kubelite.client.informer import Informer
-from kubelite.client.resources import CONFIGMAPS, PODS, SECRETS, SERVICES
+from kubelite.client.resources import (
+    CONFIGMAPS,
+    PERSISTENTVOLUMECLAIMS,
+    PERSISTENTVOLUMES,
+    PODS,
+    SECRETS,
+    SERVICES,
+)
 from kubelite.client.rest import ApiClient
 from kubelite.kubelet import labels as L
 from kubelite.kubelet import static_pods
@@ -168,7 +175,8 @@ class Kubelet:
             await self.image_gc.collect()
 
     async def _get_object(self, kind: str, namespace: str, name: str) -> JSON | None:
-        res = CONFIGMAPS if kind == "ConfigMap" else SECRETS
+        res = {"ConfigMap": CONFIGMAPS, "PersistentVolumeClaim": PERSISTENTVOLUMECLAIMS,
+               "PersistentVolume": PERSISTENTVOLUMES}.get(kind, SECRETS)
         try:
             return await self.client.get(res, name, namespace)
         except StatusError as exc:

@@ -1,5 +1,7 @@
 """Pod volumes on the host: emptyDir (disk or tmpfs), hostPath, configMap, secret,
-downwardAPI and projected, under ``<root>/pods/<uid>/volumes/<plugin>/<name>``.
+downwardAPI and projected, under ``<root>/pods/<uid>/volumes/<plugin>/<name>``;
+persistentVolumeClaim volumes are their bound PV's host directory
+(:mod:`kubelite.kubelet.claim_volumes`), and the pod waits while a claim is unbound.
 
 Contract: :meth:`VolumeManager.setup` is idempotent and returns each volume's host
 path; file-backed volumes are rewritten when their source changed. Failures raise
@@ -18,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from kubelite.api.quantity import value as qvalue
+from kubelite.kubelet.claim_volumes import ClaimsNotReady, claim_paths
 from kubelite.kubelet.envvars import ContainerConfigError, ObjectGetter, field_ref
 from kubelite.kubelet.podspec import JSON, meta, spec
 
@@ -78,8 +81,13 @@ class VolumeManager:
 
     async def setup(self, pod: JSON, host_ip: str = "", pod_ip: str = "") -> dict[str, str]:
         uid = str(meta(pod).get("uid"))
-        paths: dict[str, str] = {}
+        try:
+            paths: dict[str, str] = await claim_paths(pod, self.get)
+        except ClaimsNotReady as exc:
+            raise VolumeError(str(exc)) from exc
         for vol in spec(pod).get("volumes") or []:
+            if "persistentVolumeClaim" in vol:
+                continue
             name = str(vol.get("name"))
             try:
                 paths[name] = await self._one(pod, uid, vol, host_ip, pod_ip)

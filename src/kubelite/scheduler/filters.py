@@ -151,12 +151,14 @@ def node_reasons(pod: JSON, node: JSON, pods_on_node: Sequence[JSON]) -> list[st
     return reasons
 
 
-def failure_message(n_nodes: int, reasons: dict[str, list[str]]) -> str:
-    """The FailedScheduling message (with the preemption sentence of 1.32)."""
+def failure_message(n_nodes: int, reasons: dict[str, list[str]],
+                    pre_filter: str | None = None) -> str:
+    """The FailedScheduling message (with the preemption sentence of 1.32);
+    ``pre_filter``: a pre-filter's refusal, which stands for every node."""
     counts: Counter[str] = Counter()
     for rs in reasons.values():
         counts.update(rs)
-    parts = sorted(f"{n} {r}" for r, n in counts.items())
+    parts = [pre_filter] if pre_filter else sorted(f"{n} {r}" for r, n in counts.items())
     head = f"0/{n_nodes} nodes are available"
     msg = head + (": " + ", ".join(parts) + "." if parts else ".")
     preemptable = {"Insufficient cpu", "Insufficient memory", "Insufficient ephemeral-storage",

@@ -33,6 +33,7 @@ from kubelite.client.rest import ApiClient
 from kubelite.client.workqueue import WorkQueue, run_workers
 from kubelite.scheduler.filters import failure_message, node_reasons, pod_requests
 from kubelite.scheduler.metrics import SchedulerMetrics
+from kubelite.scheduler.volume_binding import check_claims, volume_conflict
 
 log = logging.getLogger(__name__)
 NAME = "default-scheduler"
@@ -151,6 +152,11 @@ class Scheduler:
         if pod is None or not _pending(pod) or key in self._assumed:
             return None
         nodes = self.nodes.list()
+        blocked, volumes = await check_claims(self.client, pod)
+        if blocked is not None:  # retried while claims bind (no claim informer here)
+            await self._unschedulable_pod(pod, key, len(nodes), {}, blocked)
+            self.queue.add_after(key, 1.0)
+            return "unschedulable"
         by_node = {name: list(self._by_node.get(name, {}).values())
                    for name in (n["metadata"]["name"] for n in nodes)}
         reasons: dict[str, list[str]] = {}
@@ -158,6 +164,8 @@ class Scheduler:
         for n in nodes:
             name = n["metadata"]["name"]
             rs = node_reasons(pod, n, by_node.get(name, []))
+            conflict = volume_conflict(volumes, n)
+            rs = rs or ([conflict] if conflict else [])
             if rs:
                 reasons[name] = rs
             else:
@@ -201,8 +209,9 @@ class Scheduler:
         return True
 
     async def _unschedulable_pod(self, pod: JSON, key: str, n_nodes: int,
-                                 reasons: dict[str, list[str]]) -> None:
-        msg = (failure_message(n_nodes, reasons) if n_nodes
+                                 reasons: dict[str, list[str]],
+                                 pre_filter: str | None = None) -> None:
+        msg = (failure_message(n_nodes, reasons, pre_filter) if n_nodes
                else "no nodes available to schedule pods")
         meta = pod["metadata"]
         if self._unschedulable.get(key) != msg:

@@ -42,7 +42,8 @@ def test_kinds_without_a_row_get_the_generic_strategy() -> None:
 def test_plugins_run_in_kube_apiservers_order() -> None:
     names = [p.name for p in default_plugins(cast(Store, None))]
     assert names == ["NamespaceLifecycle", "ServiceAccount", "Priority",
-                     "DefaultTolerationSeconds"]
+                     "DefaultTolerationSeconds", "DefaultStorageClass",
+                     "StorageObjectInUseProtection"]
 
 
 class _Recorder(Plugin):

@@ -167,3 +167,18 @@ def validate_selector_immutable(new: JSON, old: JSON, errs: Errors) -> None:
             new_sel if isinstance(new_sel, dict) else None)), FIELD_IMMUTABLE_MSG)
 
 
+
+
+def validate_label_selector(selector: Any, path: str, errs: Errors) -> None:
+    """``ValidateLabelSelector`` (strict values), for kinds beyond this module's."""
+    _validate_label_selector(selector, path, errs)
+
+
+def validate_selector_and_template(spec: JSON, kind_word: str, errs: Errors) -> None:
+    """A set spec's selector (valid, not empty) and that it matches the template."""
+    selector = spec.get("selector")
+    _validate_label_selector(selector, "spec.selector", errs)
+    if _empty_selector(selector):
+        errs.invalid("spec.selector", GoValue(format_label_selector_struct(selector)),
+                     f"empty selector is invalid for {kind_word}")
+    _template_labels_match(spec, errs, "spec")

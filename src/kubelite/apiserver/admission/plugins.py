@@ -8,11 +8,13 @@ docs/architecture.md. The slots below name the plugins that will come.
 from __future__ import annotations
 
 from kubelite.apiserver.admission.chain import Chain
+from kubelite.apiserver.admission.default_storage_class import DefaultStorageClass
 from kubelite.apiserver.admission.default_toleration_seconds import DefaultTolerationSeconds
 from kubelite.apiserver.admission.interface import AdmissionPlugin
 from kubelite.apiserver.admission.namespace_lifecycle import NamespaceLifecycle
 from kubelite.apiserver.admission.priority import Priority
 from kubelite.apiserver.admission.service_account import ServiceAccount
+from kubelite.apiserver.admission.storage_protection import StorageObjectInUseProtection
 from kubelite.storage.interface import Store
 
 
@@ -26,7 +28,9 @@ def default_plugins(store: Store) -> list[AdmissionPlugin]:
         # TaintNodesByCondition
         Priority(),
         DefaultTolerationSeconds(),
-        # DefaultStorageClass, StorageObjectInUseProtection, ...
+        DefaultStorageClass(store),
+        StorageObjectInUseProtection(),
+        # ...
         # MutatingAdmissionWebhook
         # ValidatingAdmissionPolicy, ValidatingAdmissionWebhook
         # ResourceQuota

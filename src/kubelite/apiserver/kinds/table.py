@@ -22,6 +22,16 @@ from kubelite.apiserver.kinds.nodes import NODE_STRATEGY
 from kubelite.apiserver.kinds.pods import POD_STRATEGY
 from kubelite.apiserver.kinds.serviceaccounts import SERVICE_ACCOUNT_STRATEGY
 from kubelite.apiserver.kinds.services import ENDPOINTS_STRATEGY, SERVICE_STRATEGY
+from kubelite.apiserver.kinds.statefulsets import (
+    CONTROLLER_REVISION_STRATEGY,
+    POD_DISRUPTION_BUDGET_STRATEGY,
+    STATEFUL_SET_STRATEGY,
+)
+from kubelite.apiserver.kinds.storage import (
+    PERSISTENT_VOLUME_CLAIM_STRATEGY,
+    PERSISTENT_VOLUME_STRATEGY,
+    STORAGE_CLASS_STRATEGY,
+)
 from kubelite.apiserver.kinds.strategy import GENERIC, Strategy
 
 STRATEGIES: dict[tuple[str, str], Strategy] = {
@@ -30,18 +40,24 @@ STRATEGIES: dict[tuple[str, str], Strategy] = {
     ("", "Event"): EVENT_STRATEGY,
     ("", "Namespace"): NAMESPACE_STRATEGY,
     ("", "Node"): NODE_STRATEGY,
+    ("", "PersistentVolume"): PERSISTENT_VOLUME_STRATEGY,
+    ("", "PersistentVolumeClaim"): PERSISTENT_VOLUME_CLAIM_STRATEGY,
     ("", "Pod"): POD_STRATEGY,
     ("", "Secret"): SECRET_STRATEGY,
     ("", "Service"): SERVICE_STRATEGY,
     ("", "ServiceAccount"): SERVICE_ACCOUNT_STRATEGY,
+    ("apps", "ControllerRevision"): CONTROLLER_REVISION_STRATEGY,
     ("apps", "DaemonSet"): DAEMON_SET_STRATEGY,
     ("apps", "Deployment"): DEPLOYMENT_STRATEGY,
     ("apps", "ReplicaSet"): REPLICA_SET_STRATEGY,
+    ("apps", "StatefulSet"): STATEFUL_SET_STRATEGY,
     ("batch", "CronJob"): CRON_JOB_STRATEGY,
     ("batch", "Job"): JOB_STRATEGY,
     ("coordination.k8s.io", "Lease"): LEASE_STRATEGY,
     ("events.k8s.io", "Event"): EVENT_STRATEGY,
     ("discovery.k8s.io", "EndpointSlice"): ENDPOINT_SLICE_STRATEGY,
+    ("policy", "PodDisruptionBudget"): POD_DISRUPTION_BUDGET_STRATEGY,
+    ("storage.k8s.io", "StorageClass"): STORAGE_CLASS_STRATEGY,
 }
 
 
