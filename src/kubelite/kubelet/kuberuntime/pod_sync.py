@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from kubelite.kubelet.podspec import (
     grace_period,
     init_containers,
     meta,
+    sidecars,
 )
 from kubelite.kubelet.volumes import VolumeError, VolumeManager
 from kubelite.runtime.protocol import (
@@ -88,9 +89,10 @@ class PodSyncer:
     # -- sync ----------------------------------------------------------------------------
 
     async def sync(self, pod: JSON, state: PodRuntimeState,
-                   probe_failures: ProbeFailures | None = None) -> SyncResult:
+                   probe_failures: ProbeFailures | None = None,
+                   started: Mapping[str, bool] | None = None) -> SyncResult:
         result = SyncResult()
-        actions = compute_pod_actions(pod, state, probe_failures)
+        actions = compute_pod_actions(pod, state, probe_failures, started)
         if actions.kill_pod:
             if actions.create_sandbox and state.sandboxes:
                 self.events(pod, "Normal", "SandboxChanged",
@@ -128,13 +130,13 @@ class PodSyncer:
                                            cluster_dns=self.config.cluster_dns,
                                            cluster_domain=self.config.cluster_domain)
         pod_ip = ""
-        if actions.init_to_start or actions.containers_to_start:
+        if actions.init_containers_to_start or actions.containers_to_start:
             try:
                 pod_ip = (await self.runtime.pod_sandbox_status(sandbox_id)).ip
             except RuntimeServiceError:
                 pod_ip = ""
-        if actions.init_to_start:
-            c = find(init_containers(pod), actions.init_to_start)
+        for name in actions.init_containers_to_start:
+            c = find(init_containers(pod), name)
             assert c is not None
             await self._start(pod, c, "init", sandbox_id, sb_config, state, volume_paths,
                               pod_ip, result)
@@ -305,10 +307,22 @@ class PodSyncer:
 
     async def kill_pod(self, pod: JSON | None, state: PodRuntimeState, grace: float) -> None:
         """Stop every container (preStop, stop signal, SIGKILL after grace), then the
-        sandboxes. Containers and logs stay until :meth:`remove_pod`."""
+        sandboxes. Containers and logs stay until :meth:`remove_pod`.
+
+        Native sidecars stop last, one after the other in reverse order, each once the
+        containers after it are gone; the grace period is shared by all steps."""
         running = [c for c in state.containers
                    if c.state in (ContainerState.RUNNING, ContainerState.CREATED)]
-        await asyncio.gather(*(self._stop_container(pod, c, grace) for c in running))
+        order = {str(c["name"]): i for i, c in enumerate(sidecars(pod or {}))}
+        side = sorted((c for c in running if c.labels.get(L.CONTAINER_TYPE) == "init"
+                       and c.name in order), key=lambda c: -order[c.name])
+        first = [c for c in running if c not in side]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        await asyncio.gather(*(self._stop_container(pod, c, grace) for c in first))
+        for c in side:
+            left = max(0.0, deadline - loop.time()) if grace > 0 else 0.0
+            await self._stop_container(pod, c, left)
         for sb in state.sandboxes:
             if sb.state == SandboxState.READY:
                 try:
