@@ -42,6 +42,17 @@ def app_containers(pod: JSON) -> list[JSON]:
     return list(spec(pod).get("containers") or [])
 
 
+def ephemeral_containers(pod: JSON) -> list[JSON]:
+    return list(spec(pod).get("ephemeralContainers") or [])
+
+
+def containers_of(pod: JSON, kind: str) -> list[JSON]:
+    """The spec containers of one kind: ``init``, ``app`` or ``ephemeral``."""
+    if kind == "init":
+        return init_containers(pod)
+    return ephemeral_containers(pod) if kind == "ephemeral" else app_containers(pod)
+
+
 def is_sidecar(container: JSON) -> bool:
     """A restartable init container (``restartPolicy: Always``): a native sidecar."""
     return container.get("restartPolicy") == "Always"

@@ -21,6 +21,7 @@ from kubelite.kubelet.kuberuntime.actions import (
 from kubelite.kubelet.podspec import (
     JSON,
     app_containers,
+    ephemeral_containers,
     init_containers,
     is_sidecar,
     restart_policy,
@@ -311,6 +312,16 @@ def generate_pod_status(pod: JSON, state: PodRuntimeState, inputs: StatusInputs)
     if inits:
         status["initContainerStatuses"] = init_statuses
     status["containerStatuses"] = statuses
+    old_eph = {s.get("name"): s for s in old_status.get("ephemeralContainerStatuses") or []}
+    ephemeral = []
+    for c in ephemeral_containers(pod):
+        es = _container_status(c, "ephemeral", state, inputs, default_reason, "Never",
+                               old_eph.get(c["name"]))
+        es["ready"] = False  # never probed, never counted
+        del es["started"]
+        ephemeral.append(es)
+    if ephemeral:
+        status["ephemeralContainerStatuses"] = ephemeral
     if old_status.get("qosClass"):
         status["qosClass"] = old_status["qosClass"]
     return status

@@ -176,6 +176,9 @@ class ContainerConfig:
     tty: bool = False
     resources: Resources = field(default_factory=Resources)
     security: SecurityContext = field(default_factory=SecurityContext)
+    # a running container of the same sandbox whose PID namespace this one joins
+    # (an ephemeral container's targetContainerName); "" = the container's own
+    pid_namespace_of: str = ""
 
 
 @dataclass(frozen=True)

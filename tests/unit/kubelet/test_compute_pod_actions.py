@@ -203,3 +203,40 @@ def test_sidecar_spec_change_restarts_it() -> None:
     assert compute_pod_actions(pod(inits=(dict(SC, image="busybox:2"),)), state) == live(
         containers_to_kill={"init-sc-0": "Init container sc definition changed"},
         init_containers_to_start=["sc"])
+
+
+# -- ephemeral containers ----------------------------------------------------------------
+
+DBG = {"name": "dbg", "image": "busybox", "targetContainerName": "app"}
+
+
+def with_debugger(policy: str = "Always", inits: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+    p = pod(policy, inits=inits)
+    p["spec"]["ephemeralContainers"] = [DBG]
+    return p
+
+
+EPHEMERAL_CASES: list[tuple[str, dict[str, Any], PodRuntimeState, PodActions]] = [
+    ("added to a running pod: started", with_debugger(),
+     PodRuntimeState([sb()], [ctr("app", "run")]), live(ephemeral_to_start=["dbg"])),
+    ("started while init containers run", with_debugger(inits=(INIT1,)),
+     PodRuntimeState([sb()], [ctr("i1", "run", kind="init")]),
+     live(ephemeral_to_start=["dbg"])),
+    ("running: nothing", with_debugger(),
+     PodRuntimeState([sb()], [ctr("app", "run"), ctr("dbg", "run", kind="ephemeral")]), live()),
+    ("exited: never restarted", with_debugger(),
+     PodRuntimeState([sb()], [ctr("app", "run"), ctr("dbg", "exit", 0, kind="ephemeral")]),
+     live()),
+    ("does not keep a pod alive", with_debugger("Never"),
+     PodRuntimeState([sb()], [ctr("app", "exit", 0), ctr("dbg", "run", kind="ephemeral")]),
+     live(kill_pod=True)),
+    ("not started in a finished pod", with_debugger("Never"),
+     PodRuntimeState([sb()], [ctr("app", "exit", 0)]), live(kill_pod=True)),
+]
+
+
+@pytest.mark.parametrize(("name", "spec", "state", "want"), EPHEMERAL_CASES,
+                         ids=[c[0] for c in EPHEMERAL_CASES])
+def test_ephemeral_actions(name: str, spec: dict[str, Any], state: PodRuntimeState,
+                           want: PodActions) -> None:
+    assert compute_pod_actions(spec, state) == want

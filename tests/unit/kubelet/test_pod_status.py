@@ -150,3 +150,18 @@ def test_sidecar_does_not_keep_never_pod_from_succeeding() -> None:
     failed = PodRuntimeState([sb(SandboxState.NOTREADY)],
                              [ctr("sc", "exit", 143, kind="init"), ctr("app", "exit", 1)])
     assert generate_pod_status(p, failed, IN)["phase"] == "Failed"
+
+
+def test_ephemeral_container_status() -> None:
+    p = pod()
+    p["spec"]["ephemeralContainers"] = [{"name": "dbg", "image": "busybox"}]
+    st = generate_pod_status(p, PodRuntimeState([sb()], [ctr("app", "run")]), IN)
+    assert st["ephemeralContainerStatuses"][0]["state"] == {
+        "waiting": {"reason": "ContainerCreating"}}
+    running = PodRuntimeState([sb()], [ctr("app", "run"), ctr("dbg", "run", kind="ephemeral")])
+    st = generate_pod_status(p, running, IN)
+    es = st["ephemeralContainerStatuses"][0]
+    assert "running" in es["state"] and es["ready"] is False and "started" not in es
+    assert es["containerID"] == "runc://ephemeral-dbg-0"
+    assert [c["name"] for c in st["containerStatuses"]] == ["app"]
+    assert conds(st)["Ready"] == "True" and st["phase"] == "Running"

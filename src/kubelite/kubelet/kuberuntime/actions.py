@@ -21,6 +21,8 @@ the Go kubelet's ``computePodActions``:
 - a running container a liveness or startup probe failed is killed ("Container X failed
   liveness probe, will be restarted") with the probe's terminationGracePeriodSeconds
   when set, and started again unless restartPolicy is Never;
+- ephemeral containers (``kubectl debug``) start once each, as soon as the sandbox
+  is ready, and are never restarted;
 - when no app container runs and none is to start, the pod is killed (its sandbox
   stopped), sidecars included: they never keep a finished pod alive.
 
@@ -37,6 +39,7 @@ from kubelite.kubelet.podspec import (
     JSON,
     app_containers,
     container_hash,
+    ephemeral_containers,
     init_containers,
     is_sidecar,
     restart_policy,
@@ -85,6 +88,7 @@ class PodActions:
     sandbox_attempt: int = 0
     init_containers_to_start: list[str] = field(default_factory=list)
     containers_to_start: list[str] = field(default_factory=list)
+    ephemeral_to_start: list[str] = field(default_factory=list)
     containers_to_kill: dict[str, str] = field(default_factory=dict)  # id -> why
     kill_grace: dict[str, int] = field(default_factory=dict)  # id -> probe's grace period
     init_failed: bool = False
@@ -92,7 +96,8 @@ class PodActions:
     @property
     def nothing(self) -> bool:
         return not (self.kill_pod or self.create_sandbox or self.init_containers_to_start
-                    or self.containers_to_start or self.containers_to_kill)
+                    or self.containers_to_start or self.ephemeral_to_start
+                    or self.containers_to_kill)
 
 
 def succeeded(c: ContainerStatus | None) -> bool:
@@ -146,6 +151,9 @@ def compute_pod_actions(pod: JSON, state: PodRuntimeState,
         return actions
 
     actions = PodActions(sandbox_id=sandbox.id)
+    # ephemeral containers start even before the pod is initialized, and never again
+    actions.ephemeral_to_start = [str(c["name"]) for c in ephemeral_containers(pod)
+                                  if state.latest(str(c["name"]), "ephemeral") is None]
     initialized = _init_container_actions(pod, state, actions, failures, started or {})
     if actions.kill_pod or not initialized:
         return actions
@@ -183,6 +191,7 @@ def compute_pod_actions(pod: JSON, state: PodRuntimeState,
     if keep == 0 and not actions.containers_to_start:
         actions.kill_pod = True
         actions.init_containers_to_start = []  # sidecars do not keep the pod alive
+        actions.ephemeral_to_start = []
     return actions
 
 
@@ -244,7 +253,7 @@ def _init_container_actions(pod: JSON, state: PodRuntimeState, actions: PodActio
             elif st.exit_code != 0:
                 if never:
                     actions.kill_pod = actions.init_failed = True
-                    actions.init_containers_to_start = []
+                    actions.init_containers_to_start = actions.ephemeral_to_start = []
                     return False
                 to_start.append(name)
             elif last:
@@ -254,7 +263,7 @@ def _init_container_actions(pod: JSON, state: PodRuntimeState, actions: PodActio
         else:  # created but not started, or unknown: replace it
             if not side and never and st.state == ContainerState.UNKNOWN:
                 actions.kill_pod = actions.init_failed = True
-                actions.init_containers_to_start = []
+                actions.init_containers_to_start = actions.ephemeral_to_start = []
                 return False
             restart(st, name, f"Init container {name} is in an unknown state")
         before = True

@@ -29,6 +29,8 @@ from kubelite.kubelet.kuberuntime.runtime_config import container_config, sandbo
 from kubelite.kubelet.podspec import (
     JSON,
     app_containers,
+    containers_of,
+    ephemeral_containers,
     find,
     grace_period,
     init_containers,
@@ -61,8 +63,12 @@ class SyncResult:
                                                                         seconds)
 
 
+_SPEC_LIST = {"init": "initContainers", "app": "containers",
+              "ephemeral": "ephemeralContainers"}
+
+
 def field_path(kind: str, name: str) -> str:
-    return f"spec.{'initContainers' if kind == 'init' else 'containers'}{{{name}}}"
+    return f"spec.{_SPEC_LIST.get(kind, 'containers')}{{{name}}}"
 
 
 class PodSyncer:
@@ -130,7 +136,8 @@ class PodSyncer:
                                            cluster_dns=self.config.cluster_dns,
                                            cluster_domain=self.config.cluster_domain)
         pod_ip = ""
-        if actions.init_containers_to_start or actions.containers_to_start:
+        if (actions.init_containers_to_start or actions.containers_to_start
+                or actions.ephemeral_to_start):
             try:
                 pod_ip = (await self.runtime.pod_sandbox_status(sandbox_id)).ip
             except RuntimeServiceError:
@@ -145,11 +152,25 @@ class PodSyncer:
             assert c is not None
             await self._start(pod, c, "app", sandbox_id, sb_config, state, volume_paths,
                               pod_ip, result)
+        for name in actions.ephemeral_to_start:
+            c = find(ephemeral_containers(pod), name)
+            assert c is not None
+            target = str(c.get("targetContainerName") or "")
+            now = await self.inspect(str(meta(pod).get("uid"))) if target else state
+            running = [s for s in now.containers if s.name == target
+                       and s.state == ContainerState.RUNNING and s.sandbox_id == sandbox_id]
+            if target and not running:
+                result.retry(1.0)  # its target is not running (yet)
+                continue
+            await self._start(pod, c, "ephemeral", sandbox_id, sb_config, state,
+                              volume_paths, pod_ip, result,
+                              pid_namespace_of=running[0].id if running else "")
         return result
 
     async def _start(self, pod: JSON, c: JSON, kind: str, sandbox_id: str,
                      sb_config: PodSandboxConfig, state: PodRuntimeState,
-                     volume_paths: dict[str, str], pod_ip: str, result: SyncResult) -> None:
+                     volume_paths: dict[str, str], pod_ip: str, result: SyncResult,
+                     pid_namespace_of: str = "") -> None:
         m = meta(pod)
         name = str(c["name"])
         fp = field_path(kind, name)
@@ -201,7 +222,7 @@ class PodSyncer:
         args = [expand(str(x), envmap) for x in c.get("args") or []]
         term_log = await asyncio.to_thread(self._termination_file, pod, name, kind, attempt)
         cfg = container_config(pod, c, kind, attempt, image, env, command, args, volume_paths,
-                               term_log)
+                               term_log, pid_namespace_of)
         step = "CreateContainerError"
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, sb_config)
@@ -284,8 +305,7 @@ class PodSyncer:
         if pod is not None:
             self.events(pod, "Normal", "Killing", message or f"Stopping container {c.name}",
                         field_path(kind, c.name))
-            spec_c = find(init_containers(pod) if kind == "init" else app_containers(pod),
-                          c.name)
+            spec_c = find(containers_of(pod, kind), c.name)
             hook = ((spec_c or {}).get("lifecycle") or {}).get("preStop")
             if hook and c.state == ContainerState.RUNNING and grace > 0:
                 ip = ""

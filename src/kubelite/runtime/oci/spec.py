@@ -110,6 +110,7 @@ class SandboxPaths:
     netns: str = ""  # "" = host network
     ipcns: str = ""
     utsns: str = ""
+    pidns: str = ""  # "" = a PID namespace of its own
     hostname: str = ""
     resolv_conf: str = ""
     hosts: str = ""
@@ -213,7 +214,9 @@ def build_spec(
     for m in config.mounts:
         mounts.append(_user_mount(m))
 
-    namespaces: list[dict[str, str]] = [{"type": "pid"}, {"type": "mount"}]
+    namespaces: list[dict[str, str]] = [
+        {"type": "pid", "path": sandbox.pidns} if sandbox.pidns else {"type": "pid"},
+        {"type": "mount"}]
     for typ, path in (("network", sandbox.netns), ("ipc", sandbox.ipcns),
                       ("uts", sandbox.utsns)):
         if path:
