@@ -218,6 +218,8 @@ class PodSandboxConfig:
     annotations: Mapping[str, str] = field(default_factory=dict)
     host_network: bool = False
     sysctls: Mapping[str, str] = field(default_factory=dict)
+    host_pid: bool = False  # containers see the node's processes (hostPID)
+    host_ipc: bool = False  # containers share the node's IPC namespace (hostIPC)
 
 
 # --------------------------------------------------------------------------- statuses

@@ -88,3 +88,20 @@ def test_attach_reaches_the_container_stdin(node: ServerProcess) -> None:
     assert wait_for(lambda: pod_json(node, "reader")["status"]["phase"] == "Succeeded", 30)
     logs = node.kubectl("logs", "reader").stdout.split()
     assert logs == ["got:hello", "got:world", "bye"], logs
+
+
+def test_debug_node_sees_the_host(node: ServerProcess) -> None:
+    r = node.kubectl("debug", "node/e2e-node", "-it", "--image=busybox", "--",
+                     "sh", "-c", "ls /host/etc; echo pids:$(ls -d /proc/[0-9]* | wc -l)",
+                     timeout=90)
+    assert r.returncode == 0, r.stderr
+    listed = set(r.stdout.split())
+    host = set(os.listdir("/etc"))
+    assert {"passwd", "hostname"} <= listed & host, r.stdout
+    pids = int(r.stdout.rsplit("pids:", 1)[1].split()[0])
+    assert pids > 20  # the node's processes (hostPID), not a pod's handful
+    pods = json.loads(node.kubectl("get", "pods", "-o", "json").stdout)["items"]
+    debugger = next(p for p in pods if p["metadata"]["name"].startswith("node-debugger-"))
+    spec = debugger["spec"]
+    assert spec["hostPID"] and spec["hostNetwork"] and spec["hostIPC"]
+    assert spec["nodeName"] == "e2e-node"

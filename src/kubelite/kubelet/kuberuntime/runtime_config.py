@@ -79,6 +79,7 @@ def sandbox_config(pod: JSON, attempt: int, logs_root: str, *, cluster_dns: Sequ
         host_entries=hosts, port_mappings=tuple(ports),
         labels=pod_labels(pod), annotations={L.GRACE_PERIOD: str(grace_period(pod))},
         host_network=bool(s.get("hostNetwork")), sysctls=sysctls,
+        host_pid=bool(s.get("hostPID")), host_ipc=bool(s.get("hostIPC")),
     )
 
 

@@ -203,7 +203,8 @@ class OciRuntime:
             id=sid, name=config.name, namespace=config.namespace, uid=config.uid,
             attempt=config.attempt, created_at=_now(), state=SandboxState.READY.value,
             hostname=hostname, log_directory=config.log_directory, cgroup_parent=parent,
-            host_network=config.host_network,
+            host_network=config.host_network, host_pid=config.host_pid,
+            host_ipc=config.host_ipc,
             port_mappings=[
                 {"hostPort": p.host_port, "containerPort": p.container_port,
                  "protocol": p.protocol.lower(), "hostIP": p.host_ip}
@@ -432,7 +433,8 @@ class OciRuntime:
                 config, rootfs=rootfs,
                 sandbox=SandboxPaths(
                     netns=srec.netns_path, ipcns=srec.ipcns_path, utsns=srec.utsns_path,
-                    pidns=pidns, hostname=srec.hostname,
+                    pidns=pidns, host_pid=srec.host_pid, host_ipc=srec.host_ipc,
+                    hostname=srec.hostname,
                     resolv_conf=os.path.join(self._sdir(sandbox_id), "resolv.conf"),
                     hosts=os.path.join(self._sdir(sandbox_id), "hosts"),
                     hostname_file=os.path.join(self._sdir(sandbox_id), "hostname"),

@@ -39,6 +39,8 @@ class SandboxRecord:
     log_directory: str
     cgroup_parent: str
     host_network: bool = False
+    host_pid: bool = False
+    host_ipc: bool = False
     netns_path: str = ""
     ipcns_path: str = ""
     utsns_path: str = ""
