@@ -24,7 +24,7 @@ def default_plugins(store: Store) -> list[AdmissionPlugin]:
         ServiceAccount(store),
         # NodeRestriction
         # TaintNodesByCondition
-        Priority(),
+        Priority(store),
         DefaultTolerationSeconds(),
         # DefaultStorageClass, StorageObjectInUseProtection, ...
         # MutatingAdmissionWebhook

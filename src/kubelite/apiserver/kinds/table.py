@@ -18,6 +18,7 @@ from kubelite.apiserver.kinds.events import EVENT_STRATEGY
 from kubelite.apiserver.kinds.namespaces import NAMESPACE_STRATEGY
 from kubelite.apiserver.kinds.nodes import NODE_STRATEGY
 from kubelite.apiserver.kinds.pods import POD_STRATEGY
+from kubelite.apiserver.kinds.scheduling import PRIORITY_CLASS_STRATEGY
 from kubelite.apiserver.kinds.serviceaccounts import SERVICE_ACCOUNT_STRATEGY
 from kubelite.apiserver.kinds.services import ENDPOINTS_STRATEGY, SERVICE_STRATEGY
 from kubelite.apiserver.kinds.strategy import GENERIC, Strategy
@@ -37,6 +38,7 @@ STRATEGIES: dict[tuple[str, str], Strategy] = {
     ("apps", "ReplicaSet"): REPLICA_SET_STRATEGY,
     ("coordination.k8s.io", "Lease"): LEASE_STRATEGY,
     ("events.k8s.io", "Event"): EVENT_STRATEGY,
+    ("scheduling.k8s.io", "PriorityClass"): PRIORITY_CLASS_STRATEGY,
 }
 
 
