@@ -220,6 +220,8 @@ class PodSandboxConfig:
     sysctls: Mapping[str, str] = field(default_factory=dict)
     host_pid: bool = False  # containers see the node's processes (hostPID)
     host_ipc: bool = False  # containers share the node's IPC namespace (hostIPC)
+    # one PID namespace for all the pod's containers (shareProcessNamespace)
+    share_process_namespace: bool = False
 
 
 # --------------------------------------------------------------------------- statuses

@@ -105,3 +105,18 @@ def test_debug_node_sees_the_host(node: ServerProcess) -> None:
     spec = debugger["spec"]
     assert spec["hostPID"] and spec["hostNetwork"] and spec["hostIPC"]
     assert spec["nodeName"] == "e2e-node"
+
+
+def test_debug_copy_shares_processes(node: ServerProcess, app_pod: str) -> None:
+    r = node.kubectl("debug", app_pod, "-it", "--image=busybox", "--copy-to=web-copy",
+                     "--share-processes", "--container=dbg", "--", "ps", timeout=90)
+    assert r.returncode == 0, r.stderr
+    assert "sleep 3123" in r.stdout, r.stdout  # the copied app's process, seen from dbg
+    copy = pod_json(node, "web-copy")
+    assert copy["spec"]["shareProcessNamespace"] is True
+    assert [c["name"] for c in copy["spec"]["containers"]] == ["app", "dbg"]
+    # the pod's other containers run on in the shared namespace
+    r = node.kubectl("exec", "web-copy", "-c", "app", "--", "ps")
+    pids = {ln.split(None, 2)[2]: ln.split()[0] for ln in r.stdout.splitlines()[1:]}
+    assert pids["sleep 3123"] != "1", r.stdout  # pid 1 holds the pod's namespace
+    node.kubectl("delete", "pod", "web-copy", "--wait=false")

@@ -80,6 +80,7 @@ def sandbox_config(pod: JSON, attempt: int, logs_root: str, *, cluster_dns: Sequ
         labels=pod_labels(pod), annotations={L.GRACE_PERIOD: str(grace_period(pod))},
         host_network=bool(s.get("hostNetwork")), sysctls=sysctls,
         host_pid=bool(s.get("hostPID")), host_ipc=bool(s.get("hostIPC")),
+        share_process_namespace=bool(s.get("shareProcessNamespace")),
     )
 
 

@@ -239,6 +239,8 @@ class OciRuntime:
             raise RuntimeServiceError(f"creating pod namespaces: {err.decode().strip()}")
         rec.ipcns_path = ipc
         rec.utsns_path = "" if rec.host_network else uts
+        if config.share_process_namespace and not config.host_pid:
+            rec.pid_holder = await _start_pid_holder()
         # One /dev/shm per pod.
         shm = os.path.join(sdir, "shm")
         os.makedirs(shm, exist_ok=True)
@@ -320,6 +322,7 @@ class OciRuntime:
         async with self._lock(sandbox_id):
             rec = self._srec(sandbox_id)
             await self._teardown_network(rec)
+            _kill_pid_holder(rec.pid_holder)
             rec.state = SandboxState.NOTREADY.value
             self._save_s(rec)
 
@@ -348,6 +351,7 @@ class OciRuntime:
             await self.remove_container(c.id)
         async with self._lock(sandbox_id):
             await self._teardown_network(rec)
+            _kill_pid_holder(rec.pid_holder)
             sdir = self._sdir(sandbox_id)
             for point in linux.mount_points_under(sdir):
                 linux.umount(point)
@@ -402,6 +406,10 @@ class OciRuntime:
         if missing:
             raise CreateContainerError(f"image layer {missing[0]} does not exist")
         pidns = ""
+        if srec.pid_holder and not config.pid_namespace_of:
+            if not _pid_alive(srec.pid_holder):
+                raise CreateContainerError("the pod's shared PID namespace is gone")
+            pidns = f"/proc/{srec.pid_holder}/ns/pid"
         if config.pid_namespace_of:
             target = self._crec(config.pid_namespace_of)
             if target.sandbox_id != sandbox_id or not _pid_alive(target.pid):
@@ -785,6 +793,33 @@ class OciRuntime:
 
     async def close(self) -> None:
         self._locks.clear()
+
+
+async def _start_pid_holder() -> int:
+    """Start the process that holds a pod's shared PID namespace (the pause container's
+    part in Kubernetes): ``unshare --pid --kill-child sleep infinity``; return the pid
+    of its ``sleep``, pid 1 of the new namespace, which the pod's containers join."""
+    proc = await asyncio.create_subprocess_exec(
+        "unshare", "--pid", "--kill-child", "--", "sleep", "infinity",
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL, start_new_session=True)
+    children = f"/proc/{proc.pid}/task/{proc.pid}/children"
+    for _ in range(200):
+        text = _read_text(children)
+        if text:
+            return int(text.split()[0])
+        if proc.returncode is not None:
+            break
+        await asyncio.sleep(0.01)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    raise RuntimeServiceError("creating the pod's PID namespace: unshare did not start")
+
+
+def _kill_pid_holder(pid: int) -> None:
+    if pid and _pid_alive(pid):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _write_file(path: str, text: str) -> None:
