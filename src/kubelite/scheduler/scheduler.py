@@ -166,12 +166,13 @@ class Scheduler:
         if not fits:
             why = preemption.eligible(pod, by_node)
             cand = None if why else preemption.pick_candidate(pod, nodes, by_node, node_reasons)
+            text: str | None = None  # the derived "No preemption victims..." sentence
             if cand is not None:
                 await self._preempt(pod, cand)
-                why = ""
-            await self._unschedulable_pod(pod, key, len(nodes), reasons,
-                                          why if why == "" or why == preemption.NOT_ELIGIBLE
-                                          else None)
+                text = ""  # preempted: no sentence, as kube-scheduler
+            elif why == preemption.NOT_ELIGIBLE:
+                text = why
+            await self._unschedulable_pod(pod, key, len(nodes), reasons, text)
             return "unschedulable"
         best = max(fits, key=lambda n: self._free(n, by_node.get(n["metadata"]["name"], [])))
         bound = await self._bind(pod, key, best["metadata"]["name"], len(nodes))

@@ -236,6 +236,9 @@ def validate_pod_spec(spec: Any, path: str, errs: Errors) -> None:
         seen: set[str] = set()
         for i, ctr in enumerate(containers):
             _validate_container_common(ctr, volumes, f"{cpath}[{i}]", errs)
+            if dig(ctr, "restartPolicy") is not None:
+                errs.forbidden(f"{cpath}[{i}].restartPolicy",
+                               "may not be set for non-init containers")
             name = str_at(ctr, "name")
             if name in seen:
                 errs.duplicate(f"{cpath}[{i}].name", name)
