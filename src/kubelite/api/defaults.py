@@ -47,6 +47,25 @@ SYSTEM_PRIORITY_CLASSES = {
 PREEMPT_LOWER_PRIORITY = "PreemptLowerPriority"
 
 
+def default_priority_class(obj: JSON) -> None:
+    """``SetDefaults_PriorityClass``: preemptionPolicy PreemptLowerPriority."""
+    if obj.get("preemptionPolicy") is None:
+        obj["preemptionPolicy"] = PREEMPT_LOWER_PRIORITY
+
+
+def system_priority_class(name: str) -> JSON:
+    """A built-in PriorityClass as kube-apiserver creates it at start."""
+    what = "node" if name == "system-node-critical" else "cluster"
+    return {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+            "metadata": {"name": name}, "value": SYSTEM_PRIORITY_CLASSES[name],
+            "globalDefault": False, "preemptionPolicy": PREEMPT_LOWER_PRIORITY,
+            "description": f"Used for system critical pods that must run in the {what}, "
+                           "but can be moved to another node if necessary."
+                           if what == "cluster" else
+                           "Used for system critical pods that must not be moved from "
+                           "their current node."}
+
+
 
 # -- helpers over JSON -------------------------------------------------------------------
 

@@ -143,6 +143,8 @@ RESOURCES: tuple[Resource, ...] = (
     # events.k8s.io/v1 shares storage with core events
     Resource("events.k8s.io", "v1", "Event", "events", "event", True, ("ev",),
              storage="events"),
+    Resource("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass",
+             False, ("pc",)),
     # reviews: created and answered, never stored (kubectl auth whoami / can-i)
     Resource("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", "",
              False, verbs=("create",)),
@@ -161,8 +163,9 @@ RESOURCES: tuple[Resource, ...] = (
 
 # Group order for discovery: core first, then groups as kube-apiserver orders them.
 GROUP_ORDER: tuple[str, ...] = ("", "apps", "events.k8s.io", "authentication.k8s.io",
-                                "authorization.k8s.io", "batch", "coordination.k8s.io",
-                                "discovery.k8s.io", "policy", "storage.k8s.io")
+                                "authorization.k8s.io", "batch", "policy",
+                                "storage.k8s.io", "scheduling.k8s.io",
+                                "coordination.k8s.io", "discovery.k8s.io")
 
 
 def groups() -> list[str]:

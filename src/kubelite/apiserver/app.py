@@ -25,6 +25,7 @@ from kubelite.apiserver.auth import ANONYMOUS_PATHS, Authenticator, TokenFile
 from kubelite.apiserver.discovery import Discovery
 from kubelite.apiserver.fairness import FairShare
 from kubelite.apiserver.health import HealthChecks
+from kubelite.apiserver.kinds.scheduling import ensure_system_classes
 from kubelite.apiserver.kinds.serviceaccounts import ensure_default_service_account
 from kubelite.apiserver.kinds.storage import ensure_default_storage_class
 from kubelite.apiserver.kubernetes_service import KubernetesService
@@ -187,6 +188,7 @@ class APIServer:
         for existing in (await self.registry.list(ns, None)).items:
             await ensure_default_service_account(self.registry, existing["metadata"]["name"])
         await ensure_default_storage_class(self.registry)
+        await ensure_system_classes(self.registry)
 
     async def start(self) -> None:
         await self.bootstrap()

@@ -296,7 +296,7 @@ class Registry:
                              owner_subresource or subresource)
             # a binding sets spec.nodeName, which a pod update may not (as in kube-apiserver,
             # the binding subresource is not an update)
-            causes = (strategy.validate_update(res, new, current)
+            causes = (strategy.validate_update(res, new, current, subresource)
                       if subresource != "binding" else [])
             if causes:
                 raise errors.invalid(res.kind, name, causes, res.group)

@@ -207,7 +207,8 @@ class Kubelet:
             cs = (spec_pod.get("spec") or {}).get("containers") or [{}]
             container = str(cs[0].get("name"))
         state = await self.cache.inspect(uid)
-        kind = "app" if state.latest(container, "app") is not None else "init"
+        kind = next((k for k in ("app", "init", "ephemeral")
+                     if state.latest(container, k) is not None), "app")
         latest = state.previous(container, kind) if previous else state.latest(container, kind)
         if latest is None:
             return None

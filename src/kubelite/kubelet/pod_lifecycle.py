@@ -30,7 +30,7 @@ from kubelite.kubelet.mirror_client import MirrorClient, delete_now
 from kubelite.kubelet.pleg import RuntimeCache
 from kubelite.kubelet.pod_manager import PodManager
 from kubelite.kubelet.pod_workers import Kill, PodWork
-from kubelite.kubelet.podspec import JSON, app_containers, grace_period, meta
+from kubelite.kubelet.podspec import JSON, grace_period, long_running, meta
 from kubelite.kubelet.prober.manager import ProbeManager
 from kubelite.kubelet.status import KUBELET_CONDITIONS, StatusInputs, generate_pod_status
 from kubelite.kubelet.status_manager import StatusManager
@@ -75,9 +75,10 @@ class PodLifecycle:
         state = await self.cache.current(work.uid)
         self.prober.update(pod, state, self.node_ip)
         await self._write_status(pod, source, state, work.waiting)
+        started, _ = self._probe_results(pod, state, readiness=False)
         result = await self.syncer.sync(pod, state, {
             cid: (f.type.value.lower(), f.grace)
-            for cid, f in self.prober.failures(work.uid).items()})
+            for cid, f in self.prober.failures(work.uid).items()}, started)
         work.waiting = result.waiting
         state = await self.cache.inspect(work.uid)
         self.prober.update(pod, state, self.node_ip)
@@ -143,6 +144,20 @@ class PodLifecycle:
             return None
         return float(limit) - (self.clock.now() - start).total_seconds()
 
+    def _probe_results(self, pod: JSON, state: PodRuntimeState, readiness: bool = True,
+                       ) -> tuple[dict[str, bool], dict[str, bool]]:
+        """Container id -> started, and -> ready, of the sidecars and app containers."""
+        uid = str(meta(pod).get("uid"))
+        started: dict[str, bool] = {}
+        ready: dict[str, bool] = {}
+        for c, kind in long_running(pod):
+            latest = state.latest(str(c["name"]), kind)
+            if latest is not None:
+                started[latest.id] = self.prober.started(uid, latest.name, latest.id)
+                if readiness:
+                    ready[latest.id] = self.prober.ready(uid, latest.name, latest.id)
+        return started, ready
+
     async def _write_status(self, pod: JSON, source: str, state: PodRuntimeState,
                             waiting: dict[str, tuple[str, str]],
                             failure: tuple[str, str] | None = None) -> None:
@@ -157,14 +172,7 @@ class PodLifecycle:
         last = self.status_manager.last(str(meta(target).get("uid")))
         if last is not None:
             base["status"] = last
-        uid = str(meta(pod).get("uid"))
-        started: dict[str, bool] = {}
-        ready: dict[str, bool] = {}
-        for c in app_containers(pod):
-            latest = state.latest(str(c["name"]))
-            if latest is not None:
-                started[latest.id] = self.prober.started(uid, latest.name, latest.id)
-                ready[latest.id] = self.prober.ready(uid, latest.name, latest.id)
+        started, ready = self._probe_results(pod, state)
         extra = [c for c in (target.get("status") or {}).get("conditions") or []
                  if c.get("type") not in KUBELET_CONDITIONS]
         status = generate_pod_status(base, state, StatusInputs(

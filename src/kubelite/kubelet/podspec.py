@@ -42,6 +42,32 @@ def app_containers(pod: JSON) -> list[JSON]:
     return list(spec(pod).get("containers") or [])
 
 
+def ephemeral_containers(pod: JSON) -> list[JSON]:
+    return list(spec(pod).get("ephemeralContainers") or [])
+
+
+def containers_of(pod: JSON, kind: str) -> list[JSON]:
+    """The spec containers of one kind: ``init``, ``app`` or ``ephemeral``."""
+    if kind == "init":
+        return init_containers(pod)
+    return ephemeral_containers(pod) if kind == "ephemeral" else app_containers(pod)
+
+
+def is_sidecar(container: JSON) -> bool:
+    """A restartable init container (``restartPolicy: Always``): a native sidecar."""
+    return container.get("restartPolicy") == "Always"
+
+
+def sidecars(pod: JSON) -> list[JSON]:
+    return [c for c in init_containers(pod) if is_sidecar(c)]
+
+
+def long_running(pod: JSON) -> list[tuple[JSON, str]]:
+    """The containers that run alongside the app and are probed: the native sidecars
+    (kind ``init``) in order, then the app containers (kind ``app``)."""
+    return [(c, "init") for c in sidecars(pod)] + [(c, "app") for c in app_containers(pod)]
+
+
 def grace_period(pod: JSON) -> int:
     m = meta(pod)
     if m.get("deletionGracePeriodSeconds") is not None:

@@ -15,11 +15,17 @@ from typing import Any
 from kubelite.api.meta_time import rfc3339
 from kubelite.kubelet.kuberuntime.actions import (
     PodRuntimeState,
-    init_progress,
     should_restart,
     succeeded,
 )
-from kubelite.kubelet.podspec import JSON, app_containers, init_containers, restart_policy
+from kubelite.kubelet.podspec import (
+    JSON,
+    app_containers,
+    ephemeral_containers,
+    init_containers,
+    is_sidecar,
+    restart_policy,
+)
 from kubelite.runtime.protocol import ContainerState, ContainerStatus, SandboxState
 
 CONTAINER_ID_PREFIX = "runc://"
@@ -107,7 +113,7 @@ def _container_status(spec_c: JSON, kind: str, state: PodRuntimeState, inputs: S
     status["lastState"] = last
     running = "running" in status["state"]
     started = running and (latest is None or inputs.started.get(latest.id, True))
-    if kind == "init":
+    if kind == "init" and not is_sidecar(spec_c):
         status["ready"] = succeeded(latest) and "terminated" in status["state"]
     else:
         status["ready"] = started and (latest is None or inputs.ready.get(latest.id, True))
@@ -123,14 +129,37 @@ def _container_status(spec_c: JSON, kind: str, state: PodRuntimeState, inputs: S
     return status
 
 
-def _phase(pod: JSON, init_statuses: Sequence[JSON], statuses: Sequence[JSON],
-           init_done: bool, init_failed: bool) -> str:
+def _regular_started(statuses: Sequence[JSON]) -> bool:
+    """``HasAnyRegularContainerStarted``: an app container runs or ran."""
+    return any("running" in s["state"] or "terminated" in s["state"] for s in statuses)
+
+
+def _phase(pod: JSON, init_statuses: Sequence[JSON], statuses: Sequence[JSON]) -> str:
+    """The kubelet's ``getPhase``: regular init containers gate the pod; native sidecars
+    count while they run (pending until started), never once they stopped."""
     policy = restart_policy(pod)
-    if init_failed:
-        return "Failed"
-    if not init_done:
-        return "Pending"
-    running = waiting = stopped = succeeded_n = 0
+    pending_init = pending_sidecars = failed_init = 0
+    running = waiting = stopped = succeeded_n = unknown = 0
+    for c, s in zip(init_containers(pod), init_statuses, strict=True):
+        st = s["state"]
+        last_term = (s.get("lastState") or {}).get("terminated")
+        if is_sidecar(c):
+            if "running" in st:
+                running += 1
+                if not s.get("started"):
+                    pending_sidecars += 1
+            elif "waiting" in st and not last_term:
+                pending_sidecars += 1
+                waiting += 1
+            continue
+        if "terminated" in st:
+            if st["terminated"].get("exitCode") != 0:
+                failed_init += 1
+        elif "waiting" in st and last_term:
+            if last_term.get("exitCode") != 0:
+                failed_init += 1
+        else:
+            pending_init += 1
     for s in statuses:
         st = s["state"]
         if "running" in st:
@@ -144,17 +173,36 @@ def _phase(pod: JSON, init_statuses: Sequence[JSON], statuses: Sequence[JSON],
                 stopped += 1
             else:
                 waiting += 1
+        else:
+            unknown += 1
+    if failed_init > 0 and policy == "Never":
+        return "Failed"
+    if pending_init > 0 or (pending_sidecars > 0 and not _regular_started(statuses)):
+        return "Pending"
     if waiting > 0:
         return "Pending"
-    if running > 0:
+    if running > 0 and unknown == 0:
         return "Running"
-    if stopped > 0:
+    if running == 0 and stopped > 0 and unknown == 0:
         if policy == "Always":
             return "Running"
         if stopped == succeeded_n:
             return "Succeeded"
-        return "Running" if policy == "OnFailure" else "Failed"
+        return "Failed" if policy == "Never" else "Running"
     return "Pending"
+
+
+def _incomplete_inits(pod: JSON, init_statuses: Sequence[JSON]) -> list[str]:
+    """Init containers not done: a regular one that has not succeeded, a sidecar that
+    has not started."""
+    out = []
+    for c, s in zip(init_containers(pod), init_statuses, strict=True):
+        if is_sidecar(c):
+            if not s.get("started"):
+                out.append(s["name"])
+        elif (s["state"].get("terminated") or {}).get("exitCode", 1) != 0:
+            out.append(s["name"])
+    return out
 
 
 def _condition(type_: str, ok: bool, old: Mapping[str, JSON], now: str,
@@ -201,8 +249,9 @@ def generate_pod_status(pod: JSON, state: PodRuntimeState, inputs: StatusInputs)
                                        old_init.get(c["name"])) for c in inits]
     statuses = [_container_status(c, "app", state, inputs, default_reason, policy,
                                   old_app.get(c["name"])) for c in apps]
-    _, init_done, init_failed = init_progress(pod, state)
-    phase = _phase(pod, init_statuses, statuses, init_done, init_failed)
+    phase = _phase(pod, init_statuses, statuses)
+    incomplete = [] if _regular_started(statuses) else _incomplete_inits(pod, init_statuses)
+    init_done = not incomplete
     if inputs.failure is not None:
         phase = "Failed"
 
@@ -215,19 +264,20 @@ def generate_pod_status(pod: JSON, state: PodRuntimeState, inputs: StatusInputs)
     elif init_done:
         conditions.append(_condition("Initialized", True, old_conds, now))
     else:
-        pending = [s["name"] for s in init_statuses if not s["ready"]]
         conditions.append(_condition("Initialized", False, old_conds, now,
                                      "ContainersNotInitialized",
-                                     f"containers with incomplete status: [{' '.join(pending)}]"))
-    unready = [s["name"] for s in statuses if not s["ready"]]
+                                     "containers with incomplete status: "
+                                     f"[{' '.join(incomplete)}]"))
+    sidecar_statuses = [s for c, s in zip(inits, init_statuses, strict=True) if is_sidecar(c)]
+    unready = [s["name"] for s in sidecar_statuses + statuses if not s["ready"]]
     if phase == "Succeeded":
         ready_args: tuple[bool, str, str] = (False, COMPLETED, "")
     elif unready:
         ready_args = (False, "ContainersNotReady",
                       f"containers with unready status: [{' '.join(unready)}]")
     elif not init_done:
-        ready_args = (False, "ContainersNotReady",
-                      f"containers with unready status: [{' '.join(s['name'] for s in statuses)}]")
+        names = " ".join(s["name"] for s in sidecar_statuses + statuses)
+        ready_args = (False, "ContainersNotReady", f"containers with unready status: [{names}]")
     else:
         ready_args = (True, "", "")
     containers_ready = ready_args
@@ -262,6 +312,16 @@ def generate_pod_status(pod: JSON, state: PodRuntimeState, inputs: StatusInputs)
     if inits:
         status["initContainerStatuses"] = init_statuses
     status["containerStatuses"] = statuses
+    old_eph = {s.get("name"): s for s in old_status.get("ephemeralContainerStatuses") or []}
+    ephemeral = []
+    for c in ephemeral_containers(pod):
+        es = _container_status(c, "ephemeral", state, inputs, default_reason, "Never",
+                               old_eph.get(c["name"]))
+        es["ready"] = False  # never probed, never counted
+        del es["started"]
+        ephemeral.append(es)
+    if ephemeral:
+        status["ephemeralContainerStatuses"] = ephemeral
     if old_status.get("qosClass"):
         status["qosClass"] = old_status["qosClass"]
     return status

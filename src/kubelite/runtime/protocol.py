@@ -176,6 +176,9 @@ class ContainerConfig:
     tty: bool = False
     resources: Resources = field(default_factory=Resources)
     security: SecurityContext = field(default_factory=SecurityContext)
+    # a running container of the same sandbox whose PID namespace this one joins
+    # (an ephemeral container's targetContainerName); "" = the container's own
+    pid_namespace_of: str = ""
 
 
 @dataclass(frozen=True)
@@ -215,6 +218,10 @@ class PodSandboxConfig:
     annotations: Mapping[str, str] = field(default_factory=dict)
     host_network: bool = False
     sysctls: Mapping[str, str] = field(default_factory=dict)
+    host_pid: bool = False  # containers see the node's processes (hostPID)
+    host_ipc: bool = False  # containers share the node's IPC namespace (hostIPC)
+    # one PID namespace for all the pod's containers (shareProcessNamespace)
+    share_process_namespace: bool = False
 
 
 # --------------------------------------------------------------------------- statuses

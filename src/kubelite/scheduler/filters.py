@@ -152,8 +152,10 @@ def node_reasons(pod: JSON, node: JSON, pods_on_node: Sequence[JSON]) -> list[st
 
 
 def failure_message(n_nodes: int, reasons: dict[str, list[str]],
+                    preemption: str | None = None, *,
                     pre_filter: str | None = None) -> str:
-    """The FailedScheduling message (with the preemption sentence of 1.32);
+    """The FailedScheduling message (with the preemption sentence of 1.32): ``preemption``
+    is the sentence when known ("" for none: the pod preempted), else it is derived;
     ``pre_filter``: a pre-filter's refusal, which stands for every node."""
     counts: Counter[str] = Counter()
     for rs in reasons.values():
@@ -161,6 +163,8 @@ def failure_message(n_nodes: int, reasons: dict[str, list[str]],
     parts = [pre_filter] if pre_filter else sorted(f"{n} {r}" for r, n in counts.items())
     head = f"0/{n_nodes} nodes are available"
     msg = head + (": " + ", ".join(parts) + "." if parts else ".")
+    if preemption is not None:
+        return msg + (f" preemption: {preemption}" if preemption else "")
     preemptable = {"Insufficient cpu", "Insufficient memory", "Insufficient ephemeral-storage",
                    "Too many pods"}
     no_help = sum(1 for rs in reasons.values() if not any(r in preemptable for r in rs))

@@ -31,6 +31,7 @@ from kubelite.client.informer import Informer, object_key
 from kubelite.client.resources import NODES, PODS
 from kubelite.client.rest import ApiClient
 from kubelite.client.workqueue import WorkQueue, run_workers
+from kubelite.scheduler import preemption
 from kubelite.scheduler.filters import failure_message, node_reasons, pod_requests
 from kubelite.scheduler.metrics import SchedulerMetrics
 from kubelite.scheduler.volume_binding import check_claims, volume_conflict
@@ -154,7 +155,7 @@ class Scheduler:
         nodes = self.nodes.list()
         blocked, volumes = await check_claims(self.client, pod)
         if blocked is not None:  # retried while claims bind (no claim informer here)
-            await self._unschedulable_pod(pod, key, len(nodes), {}, blocked)
+            await self._unschedulable_pod(pod, key, len(nodes), {}, pre_filter=blocked)
             self.queue.add_after(key, 1.0)
             return "unschedulable"
         by_node = {name: list(self._by_node.get(name, {}).values())
@@ -171,7 +172,15 @@ class Scheduler:
             else:
                 fits.append(n)
         if not fits:
-            await self._unschedulable_pod(pod, key, len(nodes), reasons)
+            why = preemption.eligible(pod, by_node)
+            cand = None if why else preemption.pick_candidate(pod, nodes, by_node, node_reasons)
+            text: str | None = None  # the derived "No preemption victims..." sentence
+            if cand is not None:
+                await self._preempt(pod, cand)
+                text = ""  # preempted: no sentence, as kube-scheduler
+            elif why == preemption.NOT_ELIGIBLE:
+                text = why
+            await self._unschedulable_pod(pod, key, len(nodes), reasons, text)
             return "unschedulable"
         best = max(fits, key=lambda n: self._free(n, by_node.get(n["metadata"]["name"], [])))
         bound = await self._bind(pod, key, best["metadata"]["name"], len(nodes))
@@ -208,10 +217,42 @@ class Scheduler:
                             "Scheduled", f"Successfully assigned {ns}/{name} to {node}")
         return True
 
+    async def _preempt(self, pod: JSON, cand: preemption.Candidate) -> None:
+        """Evict the victims (DisruptionTarget condition, graceful delete, a Preempted
+        event each) and nominate the node for ``pod``."""
+        meta = pod["metadata"]
+        for victim in cand.victims:
+            vm = victim["metadata"]
+            cond = {"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
+                    "lastTransitionTime": rfc3339(utcnow()), "reason": "PreemptionByScheduler",
+                    "message": f"{NAME}: preempting to accommodate a higher priority pod"}
+            try:
+                await self.client.patch(PODS, vm["name"], {"status": {"conditions": [cond]}},
+                                        vm.get("namespace"), patch_type="strategic",
+                                        subresource="status")
+                await self.client.delete(PODS, vm["name"], vm.get("namespace"),
+                                         uid=vm.get("uid"))
+            except StatusError as exc:
+                if exc.code in (404, 409):
+                    continue
+                raise
+            self.recorder.event({"apiVersion": "v1", "kind": "Pod", "metadata": vm},
+                                "Normal", "Preempted",
+                                f"Preempted by pod {meta.get('uid')} on node {cand.node}")
+        try:
+            await self.client.patch(PODS, meta["name"],
+                                    {"status": {"nominatedNodeName": cand.node}},
+                                    meta.get("namespace"), patch_type="merge",
+                                    subresource="status")
+        except StatusError as exc:
+            log.debug("nominatedNodeName not written: %s", exc)
+
     async def _unschedulable_pod(self, pod: JSON, key: str, n_nodes: int,
                                  reasons: dict[str, list[str]],
+                                 preemption_text: str | None = None, *,
                                  pre_filter: str | None = None) -> None:
-        msg = (failure_message(n_nodes, reasons, pre_filter) if n_nodes
+        msg = (failure_message(n_nodes, reasons, preemption_text, pre_filter=pre_filter)
+               if n_nodes
                else "no nodes available to schedule pods")
         meta = pod["metadata"]
         if self._unschedulable.get(key) != msg:

@@ -486,3 +486,15 @@ async def test_active_deadline_fails_the_pod(cluster: Cluster) -> None:
     await time_passes(cluster.kubelet, cluster.clock, 60)
     assert all(c.status.state == ContainerState.EXITED
                for c in cluster.runtime.containers.values())
+
+
+async def test_sidecar_starts_first_and_does_not_keep_a_never_pod(cluster: Cluster) -> None:
+    cluster.exits["c"] = 0
+    side = {"name": "sc", "image": "busybox", "restartPolicy": "Always"}
+    await cluster.client.create(PODS, pod("sidejob", init=[side], restart="Never"))
+    p = await cluster.clock.until(lambda: phase_is(cluster, "sidejob", "Succeeded"))
+    created = [k for m, k in cluster.runtime.calls if m == "create_container"]
+    assert created == ["sc", "c"]
+    assert "terminated" in p["status"]["initContainerStatuses"][0]["state"]
+    assert p["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
+    assert "Killing" in await reasons(cluster, "sidejob")  # the sidecar was stopped

@@ -104,6 +104,12 @@ def test_a_good_pod_is_valid() -> None:
          [("FieldValueDuplicate", "spec.containers[1].name", 'Duplicate value: "a"')]),
         (pod(initContainers=[{"name": "web", "image": "busybox"}]),
          [("FieldValueDuplicate", "spec.initContainers[0].name", 'Duplicate value: "web"')]),
+        (pod(containers=[{"name": "web", "image": "nginx", "restartPolicy": "Always"}]),
+         [("FieldValueForbidden", "spec.containers[0].restartPolicy",
+           "Forbidden: may not be set for non-init containers")]),
+        (pod(initContainers=[{"name": "sc", "image": "busybox", "restartPolicy": "Never"}]),
+         [("FieldValueNotSupported", "spec.initContainers[0].restartPolicy",
+           'Unsupported value: "Never": supported values: "Always"')]),
         (pod(restartPolicy="Sometimes"),
          [("FieldValueNotSupported", "spec.restartPolicy",
            'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", '

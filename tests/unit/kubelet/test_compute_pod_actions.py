@@ -59,7 +59,7 @@ CASES: list[tuple[str, dict[str, Any], PodRuntimeState, PodActions]] = [
     ("new pod: sandbox then all containers", pod(containers=(APP, SIDE)), PodRuntimeState(),
      PodActions(create_sandbox=True, containers_to_start=["app", "side"])),
     ("new pod with inits: first init only", pod(inits=(INIT1, INIT2)), PodRuntimeState(),
-     PodActions(create_sandbox=True, init_to_start="i1")),
+     PodActions(create_sandbox=True, init_containers_to_start=["i1"])),
     ("running: nothing to do", pod(), PodRuntimeState([sb()], [ctr("app", "run")]), live()),
     ("Always: exited 0 restarts", pod("Always"), PodRuntimeState([sb()], [ctr("app", "exit", 0)]),
      live(containers_to_start=["app"])),
@@ -78,13 +78,15 @@ CASES: list[tuple[str, dict[str, Any], PodRuntimeState, PodActions]] = [
     ("init running: wait", pod(inits=(INIT1, INIT2)),
      PodRuntimeState([sb()], [ctr("i1", "run", kind="init")]), live()),
     ("init 1 done: start init 2", pod(inits=(INIT1, INIT2)),
-     PodRuntimeState([sb()], [ctr("i1", "exit", 0, kind="init")]), live(init_to_start="i2")),
+     PodRuntimeState([sb()], [ctr("i1", "exit", 0, kind="init")]),
+     live(init_containers_to_start=["i2"])),
     ("inits done: start apps", pod(inits=(INIT1, INIT2)),
      PodRuntimeState([sb()], [ctr("i1", "exit", 0, kind="init"),
                               ctr("i2", "exit", 0, kind="init")]),
      live(containers_to_start=["app"])),
     ("init failed, Always: restart it", pod("Always", inits=(INIT1,)),
-     PodRuntimeState([sb()], [ctr("i1", "exit", 1, kind="init")]), live(init_to_start="i1")),
+     PodRuntimeState([sb()], [ctr("i1", "exit", 1, kind="init")]),
+     live(init_containers_to_start=["i1"])),
     ("init failed, Never: pod fails", pod("Never", inits=(INIT1,)),
      PodRuntimeState([sb()], [ctr("i1", "exit", 1, kind="init")]),
      live(init_failed=True, kill_pod=True)),
@@ -126,3 +128,115 @@ def test_changed_spec_restarts_running_container() -> None:
         containers_to_kill={"app-app-0": "Container app definition changed, will be restarted"},
         containers_to_start=["app"])
     assert compute_pod_actions(pod(containers=(old,)), state) == live()
+
+
+# -- native sidecars (init containers with restartPolicy Always) --------------------------
+
+SC = {"name": "sc", "image": "busybox", "restartPolicy": "Always"}
+SC2 = {"name": "sc2", "image": "busybox", "restartPolicy": "Always"}
+
+
+def sc(state: str, code: int | None = None, attempt: int = 0, name: str = "sc") -> ContainerStatus:
+    return ctr(name, state, code, attempt, kind="init")
+
+
+SIDECAR_CASES: list[tuple[str, dict[str, Any], PodRuntimeState, dict[str, bool], PodActions]] = [
+    ("new pod: the sidecar first", pod(inits=(SC,)), PodRuntimeState(), {},
+     PodActions(create_sandbox=True, init_containers_to_start=["sc"])),
+    ("sidecar running: apps start", pod(inits=(SC,)),
+     PodRuntimeState([sb()], [sc("run")]), {}, live(containers_to_start=["app"])),
+    ("sidecar running, startup probe pending: wait", pod(inits=(SC,)),
+     PodRuntimeState([sb()], [sc("run")]), {"init-sc-0": False}, live()),
+    ("sidecar started: the next init container starts", pod(inits=(SC, INIT1)),
+     PodRuntimeState([sb()], [sc("run")]), {}, live(init_containers_to_start=["i1"])),
+    ("sidecar then init done: apps start, sidecar kept", pod(inits=(SC, INIT1)),
+     PodRuntimeState([sb()], [sc("run"), ctr("i1", "exit", 0, kind="init")]), {},
+     live(containers_to_start=["app"])),
+    ("two sidecars in order", pod(inits=(SC, SC2)),
+     PodRuntimeState([sb()], [sc("run")]), {}, live(init_containers_to_start=["sc2"])),
+    ("sidecar exited during init: restarted, init waits", pod(inits=(SC, INIT1)),
+     PodRuntimeState([sb()], [sc("exit", 1), ctr("i1", "run", kind="init")]), {},
+     live(init_containers_to_start=["sc"])),
+    ("sidecar exited while app runs: restarted", pod(inits=(SC,)),
+     PodRuntimeState([sb()], [sc("exit", 137), ctr("app", "run")]), {},
+     live(init_containers_to_start=["sc"])),
+    ("sidecar exited 0 under Never: still restarted", pod("Never", inits=(SC,)),
+     PodRuntimeState([sb()], [sc("exit", 0), ctr("app", "run")]), {},
+     live(init_containers_to_start=["sc"])),
+    ("init containers removed after init: only the sidecar restarts",
+     pod(inits=(INIT1, SC)), PodRuntimeState([sb()], [ctr("app", "run")]), {},
+     live(init_containers_to_start=["sc"])),
+    ("Never: app exited 0, sidecar running: pod killed", pod("Never", inits=(SC,)),
+     PodRuntimeState([sb()], [sc("run"), ctr("app", "exit", 0)]), {}, live(kill_pod=True)),
+    ("OnFailure: app succeeded, sandbox stopped: stay down", pod("OnFailure", inits=(SC,)),
+     PodRuntimeState([sb(SandboxState.NOTREADY)], [sc("exit", 143), ctr("app", "exit", 0)]),
+     {}, PodActions(kill_pod=True)),
+    ("sandbox gone after the Never pod ran: stay down", pod("Never", inits=(SC,)),
+     PodRuntimeState([sb(SandboxState.NOTREADY)], [sc("exit", 143), ctr("app", "exit", 0)]),
+     {}, PodActions(kill_pod=True)),
+]
+
+
+@pytest.mark.parametrize(("name", "spec", "state", "started", "want"), SIDECAR_CASES,
+                         ids=[c[0] for c in SIDECAR_CASES])
+def test_sidecar_actions(name: str, spec: dict[str, Any], state: PodRuntimeState,
+                         started: dict[str, bool], want: PodActions) -> None:
+    assert compute_pod_actions(spec, state, None, started) == want
+
+
+def test_sidecar_probe_failures_restart_it() -> None:
+    state = PodRuntimeState([sb()], [sc("run"), ctr("app", "run")])
+    p = pod(inits=(SC,))
+    assert compute_pod_actions(p, state, {"init-sc-0": ("liveness", 5)}) == live(
+        containers_to_kill={"init-sc-0": "Init container sc failed liveness probe"},
+        kill_grace={"init-sc-0": 5}, init_containers_to_start=["sc"])
+    starting = PodRuntimeState([sb()], [sc("run")])
+    assert compute_pod_actions(p, starting, {"init-sc-0": ("startup", None)},
+                               {"init-sc-0": False}) == live(
+        containers_to_kill={"init-sc-0": "Init container sc failed startup probe"},
+        init_containers_to_start=["sc"])
+
+
+def test_sidecar_spec_change_restarts_it() -> None:
+    old = dict(SC, image="busybox:1")
+    state = PodRuntimeState([sb()], [ctr("sc", "run", kind="init", spec=old), ctr("app", "run")])
+    assert compute_pod_actions(pod(inits=(dict(SC, image="busybox:2"),)), state) == live(
+        containers_to_kill={"init-sc-0": "Init container sc definition changed"},
+        init_containers_to_start=["sc"])
+
+
+# -- ephemeral containers ----------------------------------------------------------------
+
+DBG = {"name": "dbg", "image": "busybox", "targetContainerName": "app"}
+
+
+def with_debugger(policy: str = "Always", inits: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+    p = pod(policy, inits=inits)
+    p["spec"]["ephemeralContainers"] = [DBG]
+    return p
+
+
+EPHEMERAL_CASES: list[tuple[str, dict[str, Any], PodRuntimeState, PodActions]] = [
+    ("added to a running pod: started", with_debugger(),
+     PodRuntimeState([sb()], [ctr("app", "run")]), live(ephemeral_to_start=["dbg"])),
+    ("started while init containers run", with_debugger(inits=(INIT1,)),
+     PodRuntimeState([sb()], [ctr("i1", "run", kind="init")]),
+     live(ephemeral_to_start=["dbg"])),
+    ("running: nothing", with_debugger(),
+     PodRuntimeState([sb()], [ctr("app", "run"), ctr("dbg", "run", kind="ephemeral")]), live()),
+    ("exited: never restarted", with_debugger(),
+     PodRuntimeState([sb()], [ctr("app", "run"), ctr("dbg", "exit", 0, kind="ephemeral")]),
+     live()),
+    ("does not keep a pod alive", with_debugger("Never"),
+     PodRuntimeState([sb()], [ctr("app", "exit", 0), ctr("dbg", "run", kind="ephemeral")]),
+     live(kill_pod=True)),
+    ("not started in a finished pod", with_debugger("Never"),
+     PodRuntimeState([sb()], [ctr("app", "exit", 0)]), live(kill_pod=True)),
+]
+
+
+@pytest.mark.parametrize(("name", "spec", "state", "want"), EPHEMERAL_CASES,
+                         ids=[c[0] for c in EPHEMERAL_CASES])
+def test_ephemeral_actions(name: str, spec: dict[str, Any], state: PodRuntimeState,
+                           want: PodActions) -> None:
+    assert compute_pod_actions(spec, state) == want

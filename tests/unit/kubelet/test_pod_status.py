@@ -114,3 +114,54 @@ def test_waiting_image_pull_reason() -> None:
     assert st["containerStatuses"][0]["state"]["waiting"]["reason"] == "ErrImagePull"
     assert st["phase"] == "Pending"
     _ = APP
+
+
+SC = {"name": "sc", "image": "busybox", "restartPolicy": "Always"}
+
+
+def test_sidecar_pod_initializes_once_sidecar_started() -> None:
+    p = pod(inits=(SC,))
+    starting = PodRuntimeState([sb()], [ctr("sc", "run", kind="init")])
+    st = generate_pod_status(p, starting, StatusInputs(now=NOW, started={"init-sc-0": False},
+                                                       ready={"init-sc-0": False}))
+    assert st["phase"] == "Pending"
+    init_cond = next(c for c in st["conditions"] if c["type"] == "Initialized")
+    assert init_cond["message"] == "containers with incomplete status: [sc]"
+    running = PodRuntimeState([sb()], [ctr("sc", "run", kind="init"), ctr("app", "run")])
+    st = generate_pod_status(p, running, IN)
+    assert st["phase"] == "Running"
+    assert conds(st)["Initialized"] == "True" and conds(st)["Ready"] == "True"
+    side = st["initContainerStatuses"][0]
+    assert side["started"] is True and side["ready"] is True
+    unready = generate_pod_status(p, running, StatusInputs(now=NOW, ready={"init-sc-0": False}))
+    ready = next(c for c in unready["conditions"] if c["type"] == "ContainersReady")
+    assert ready["status"] == "False"
+    assert ready["message"] == "containers with unready status: [sc]"
+
+
+def test_sidecar_does_not_keep_never_pod_from_succeeding() -> None:
+    p = pod("Never", inits=(SC,))
+    app_done = PodRuntimeState([sb()], [ctr("sc", "run", kind="init"), ctr("app", "exit", 0)])
+    assert generate_pod_status(p, app_done, IN)["phase"] == "Running"
+    stopped = PodRuntimeState([sb(SandboxState.NOTREADY)],
+                              [ctr("sc", "exit", 143, kind="init"), ctr("app", "exit", 0)])
+    st = generate_pod_status(p, stopped, IN)
+    assert st["phase"] == "Succeeded"
+    failed = PodRuntimeState([sb(SandboxState.NOTREADY)],
+                             [ctr("sc", "exit", 143, kind="init"), ctr("app", "exit", 1)])
+    assert generate_pod_status(p, failed, IN)["phase"] == "Failed"
+
+
+def test_ephemeral_container_status() -> None:
+    p = pod()
+    p["spec"]["ephemeralContainers"] = [{"name": "dbg", "image": "busybox"}]
+    st = generate_pod_status(p, PodRuntimeState([sb()], [ctr("app", "run")]), IN)
+    assert st["ephemeralContainerStatuses"][0]["state"] == {
+        "waiting": {"reason": "ContainerCreating"}}
+    running = PodRuntimeState([sb()], [ctr("app", "run"), ctr("dbg", "run", kind="ephemeral")])
+    st = generate_pod_status(p, running, IN)
+    es = st["ephemeralContainerStatuses"][0]
+    assert "running" in es["state"] and es["ready"] is False and "started" not in es
+    assert es["containerID"] == "runc://ephemeral-dbg-0"
+    assert [c["name"] for c in st["containerStatuses"]] == ["app"]
+    assert conds(st)["Ready"] == "True" and st["phase"] == "Running"

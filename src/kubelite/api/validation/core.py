@@ -24,6 +24,7 @@ from kubelite.api.names import (
     is_valid_port_num,
     name_is_dns_subdomain,
 )
+from kubelite.api.validation import ephemeral
 from kubelite.api.validation.field import (
     Errors,
     dict_at,
@@ -235,6 +236,9 @@ def validate_pod_spec(spec: Any, path: str, errs: Errors) -> None:
         seen: set[str] = set()
         for i, ctr in enumerate(containers):
             _validate_container_common(ctr, volumes, f"{cpath}[{i}]", errs)
+            if dig(ctr, "restartPolicy") is not None:
+                errs.forbidden(f"{cpath}[{i}].restartPolicy",
+                               "may not be set for non-init containers")
             name = str_at(ctr, "name")
             if name in seen:
                 errs.duplicate(f"{cpath}[{i}].name", name)
@@ -253,6 +257,8 @@ def validate_pod_spec(spec: Any, path: str, errs: Errors) -> None:
             errs.duplicate(f"{ipath}[{i}].name", name)
         elif name:
             all_names.add(name)
+    ephemeral.validate_ephemeral_containers(
+        spec, path, errs, lambda c, p: _validate_container_common(c, volumes, p, errs))
 
     restart = dig(spec, "restartPolicy")
     if restart is not None and restart != "" and restart not in _RESTART_POLICIES:

@@ -26,7 +26,7 @@ def default_plugins(store: Store) -> list[AdmissionPlugin]:
         ServiceAccount(store),
         # NodeRestriction
         # TaintNodesByCondition
-        Priority(),
+        Priority(store),
         DefaultTolerationSeconds(),
         DefaultStorageClass(store),
         StorageObjectInUseProtection(),

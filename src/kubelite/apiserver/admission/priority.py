@@ -1,29 +1,58 @@
 """Priority: a pod's priority comes from its PriorityClass (``plugin/pkg/admission/priority``).
 
-Only the built-in system classes exist here; a pod naming no class gets priority 0. A
-pod may not set ``priority`` or ``preemptionPolicy`` to anything else than what its class
-gives; an update that drops them keeps the old values.
+On pod create the class named by ``priorityClassName`` is looked up (403 ``no
+PriorityClass with name X was found`` when absent); a pod naming none gets the value of
+the ``globalDefault`` class (and that class's name), or 0. ``priority`` and
+``preemptionPolicy`` may not be set to anything else than what the class gives; an
+update that drops them keeps the old values. On PriorityClass writes, only one class may
+be the global default.
 """
 
 from __future__ import annotations
 
-from kubelite.api import defaults
-from kubelite.api.meta import dig
+from typing import Any
+
+from kubelite.api import defaults, scheme
+from kubelite.api.meta import JSON, dig
 from kubelite.apiserver.admission.interface import (
+    CREATE,
     UPDATE,
     Attributes,
-    PodPlugin,
+    Operation,
+    Plugin,
     forbidden,
+    is_pod,
     pod_spec,
 )
+from kubelite.storage.interface import Store
+
+PRIORITY_CLASSES = scheme.lookup("scheduling.k8s.io", "v1", "priorityclasses")
 
 
-class Priority(PodPlugin):
-    """Sets ``priority`` and ``preemptionPolicy`` of pods on create, keeps them on update."""
+class Priority(Plugin):
+    """Sets ``priority`` and ``preemptionPolicy`` of pods on create, keeps them on update;
+    keeps PriorityClasses to one global default."""
 
     name = "Priority"
 
+    def __init__(self, store: Store | None = None) -> None:
+        self.store = store
+
+    def handles(self, operation: Operation, resource: scheme.Resource,
+                subresource: str | None) -> bool:
+        if resource.group == "scheduling.k8s.io" and resource.plural == "priorityclasses":
+            return operation in (CREATE, UPDATE) and subresource is None
+        return operation in (CREATE, UPDATE) and is_pod(resource, subresource)
+
+    async def _classes(self) -> list[JSON]:
+        if self.store is None or PRIORITY_CLASSES is None:
+            return [defaults.system_priority_class(n) for n in defaults.SYSTEM_PRIORITY_CLASSES]
+        return list((await self.store.list(PRIORITY_CLASSES.prefix(None))).items)
+
     async def admit(self, attrs: Attributes) -> None:
+        if attrs.resource.plural == "priorityclasses":
+            await self._admit_class(attrs)
+            return
         spec = pod_spec(attrs)
         if spec is None:
             return
@@ -36,11 +65,22 @@ class Priority(PodPlugin):
                     spec[key] = old_spec[key]
             return
         class_name = spec.get("priorityClassName")
+        classes = await self._classes()
         priority = 0
+        lower = defaults.PREEMPT_LOWER_PRIORITY
+        policy_of_class: Any = lower
         if isinstance(class_name, str) and class_name:
-            if class_name not in defaults.SYSTEM_PRIORITY_CLASSES:
+            pc = next((c for c in classes if dig(c, "metadata", "name") == class_name), None)
+            if pc is None:
                 raise forbidden(attrs, f"no PriorityClass with name {class_name} was found")
-            priority = defaults.SYSTEM_PRIORITY_CLASSES[class_name]
+            priority = int(pc.get("value") or 0)
+            policy_of_class = pc.get("preemptionPolicy") or lower
+        else:
+            default = _global_default(classes)
+            if default is not None:
+                spec["priorityClassName"] = dig(default, "metadata", "name")
+                priority = int(default.get("value") or 0)
+                policy_of_class = default.get("preemptionPolicy") or lower
         given = spec.get("priority")
         if given is not None and given != priority:
             raise forbidden(
@@ -49,10 +89,25 @@ class Priority(PodPlugin):
                 "PriorityClass name")
         spec["priority"] = priority
         policy = spec.get("preemptionPolicy")
-        lower = defaults.PREEMPT_LOWER_PRIORITY
-        if policy is not None and policy != lower:
+        if policy is not None and policy != policy_of_class:
             raise forbidden(
                 attrs, f"the string value of PreemptionPolicy ({policy}) must not be provided "
-                f"in pod spec; priority admission controller computed {lower} from the given "
-                "PriorityClass name")
-        spec["preemptionPolicy"] = lower
+                f"in pod spec; priority admission controller computed {policy_of_class} from "
+                "the given PriorityClass name")
+        spec["preemptionPolicy"] = policy_of_class
+
+    async def _admit_class(self, attrs: Attributes) -> None:
+        obj = attrs.obj if isinstance(attrs.obj, dict) else {}
+        if not obj.get("globalDefault"):
+            return
+        default = _global_default(c for c in await self._classes()
+                                  if dig(c, "metadata", "name") != attrs.name)
+        if default is not None:
+            raise forbidden(attrs, f"PriorityClass {dig(default, 'metadata', 'name')} is "
+                            "already marked as default. Only one default can exist")
+
+
+def _global_default(classes: Any) -> JSON | None:
+    """The global default class; of several (written concurrently), the lowest value."""
+    found = [c for c in classes if c.get("globalDefault")]
+    return min(found, key=lambda c: int(c.get("value") or 0)) if found else None

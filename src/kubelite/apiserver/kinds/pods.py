@@ -7,12 +7,14 @@ kubelet stops the containers, then removes it with grace 0).
 
 from __future__ import annotations
 
+import copy
 from typing import ClassVar
 
 from kubelite.api import defaults, scheme
+from kubelite.api.errors import Cause
 from kubelite.api.fieldselectors import META_FIELDS, Fields, always_empty, bool_field, field_path
 from kubelite.api.meta import JSON, dig
-from kubelite.api.validation import core
+from kubelite.api.validation import core, ephemeral
 from kubelite.api.validation.field import Errors
 from kubelite.apiserver.kinds.strategy import Strategy
 from kubelite.apiserver.printers.core import POD
@@ -74,10 +76,36 @@ class PodStrategy(Strategy):
     def validate_object(self, res: scheme.Resource, obj: JSON, errs: Errors) -> None:
         core.validate_pod(obj, errs)
 
+    def validate(self, res: scheme.Resource, obj: JSON) -> list[Cause]:
+        causes = super().validate(res, obj)
+        errs = Errors()
+        ephemeral.validate_pod_create(obj, errs)
+        return causes + errs.causes
+
+    def prepare_for_update(self, res: scheme.Resource, new: JSON, old: JSON,
+                           subresource: str | None) -> None:
+        if subresource != "ephemeralcontainers":
+            super().prepare_for_update(res, new, old, subresource)
+            return
+        # dropNonEphemeralContainerUpdates: the stored pod with the new list only
+        wanted = (new.get("spec") or {}).get("ephemeralContainers")
+        meta = dict(old.get("metadata") or {})
+        for key in ("name", "namespace", "resourceVersion", "uid"):
+            if key in (new.get("metadata") or {}):
+                meta[key] = new["metadata"][key]
+        new.clear()
+        new.update(copy.deepcopy(old))
+        new["metadata"] = meta
+        new.setdefault("spec", {})["ephemeralContainers"] = wanted or []
+        if not wanted:
+            new["spec"].pop("ephemeralContainers")
+
     def validate_object_update(self, res: scheme.Resource, new: JSON, old: JSON,
                                subresource: str | None, errs: Errors) -> None:
         if subresource is None:
             core.validate_pod_update(new, old, errs)
+        elif subresource == "ephemeralcontainers":
+            ephemeral.validate_ephemeral_update(new, old, errs)
 
     def grace_period(self, obj: JSON, requested: int | None) -> int:
         """0 for a pod on no node or already finished; else the request, or the pod's

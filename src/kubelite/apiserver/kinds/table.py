@@ -20,6 +20,7 @@ from kubelite.apiserver.kinds.events import EVENT_STRATEGY
 from kubelite.apiserver.kinds.namespaces import NAMESPACE_STRATEGY
 from kubelite.apiserver.kinds.nodes import NODE_STRATEGY
 from kubelite.apiserver.kinds.pods import POD_STRATEGY
+from kubelite.apiserver.kinds.scheduling import PRIORITY_CLASS_STRATEGY
 from kubelite.apiserver.kinds.serviceaccounts import SERVICE_ACCOUNT_STRATEGY
 from kubelite.apiserver.kinds.services import ENDPOINTS_STRATEGY, SERVICE_STRATEGY
 from kubelite.apiserver.kinds.statefulsets import (
@@ -58,6 +59,7 @@ STRATEGIES: dict[tuple[str, str], Strategy] = {
     ("discovery.k8s.io", "EndpointSlice"): ENDPOINT_SLICE_STRATEGY,
     ("policy", "PodDisruptionBudget"): POD_DISRUPTION_BUDGET_STRATEGY,
     ("storage.k8s.io", "StorageClass"): STORAGE_CLASS_STRATEGY,
+    ("scheduling.k8s.io", "PriorityClass"): PRIORITY_CLASS_STRATEGY,
 }
 
 

@@ -9,13 +9,22 @@ the Go kubelet's ``computePodActions``:
   good (restartPolicy Never after it ran, or OnFailure after every container succeeded);
 - init containers run one at a time, in order, each to success; a failed one is
   restarted unless restartPolicy is Never, which fails (kills) the pod;
-- app containers start when every init container succeeded; an exited one restarts
+- a native sidecar (an init container with ``restartPolicy: Always``) counts as done
+  once it runs and its startup probe (if any) succeeded: then the next init container
+  starts; it is restarted whenever it exits (whatever the pod's restartPolicy), and when
+  its spec changed or a liveness/startup probe failed; the init containers are walked
+  from the last one back (``computeInitContainerActions``), so that regular init
+  containers the runtime removed after the pod initialized are not run again;
+- app containers start when the pod is initialized; an exited one restarts
   per restartPolicy (Always; OnFailure when its exit code is not 0); a running one whose
   spec changed is killed and started again;
 - a running container a liveness or startup probe failed is killed ("Container X failed
   liveness probe, will be restarted") with the probe's terminationGracePeriodSeconds
   when set, and started again unless restartPolicy is Never;
-- when nothing runs and nothing is to start, the pod is killed (its sandbox stopped).
+- ephemeral containers (``kubectl debug``) start once each, as soon as the sandbox
+  is ready, and are never restarted;
+- when no app container runs and none is to start, the pod is killed (its sandbox
+  stopped), sidecars included: they never keep a finished pod alive.
 
 Back-off is not decided here: the worker checks it before starting a container.
 """
@@ -30,7 +39,9 @@ from kubelite.kubelet.podspec import (
     JSON,
     app_containers,
     container_hash,
+    ephemeral_containers,
     init_containers,
+    is_sidecar,
     restart_policy,
 )
 from kubelite.runtime.protocol import (
@@ -75,16 +86,18 @@ class PodActions:
     create_sandbox: bool = False
     sandbox_id: str = ""
     sandbox_attempt: int = 0
-    init_to_start: str | None = None
+    init_containers_to_start: list[str] = field(default_factory=list)
     containers_to_start: list[str] = field(default_factory=list)
+    ephemeral_to_start: list[str] = field(default_factory=list)
     containers_to_kill: dict[str, str] = field(default_factory=dict)  # id -> why
     kill_grace: dict[str, int] = field(default_factory=dict)  # id -> probe's grace period
     init_failed: bool = False
 
     @property
     def nothing(self) -> bool:
-        return not (self.kill_pod or self.create_sandbox or self.init_to_start
-                    or self.containers_to_start or self.containers_to_kill)
+        return not (self.kill_pod or self.create_sandbox or self.init_containers_to_start
+                    or self.containers_to_start or self.ephemeral_to_start
+                    or self.containers_to_kill)
 
 
 def succeeded(c: ContainerStatus | None) -> bool:
@@ -102,30 +115,21 @@ def should_restart(c: ContainerStatus, policy: str) -> bool:
     return False
 
 
-def init_progress(pod: JSON, state: PodRuntimeState) -> tuple[int, bool, bool]:
-    """(init containers done, all done, one failed for good under restartPolicy Never)."""
-    done = 0
-    for c in init_containers(pod):
-        st = state.latest(c["name"], "init")
-        if succeeded(st):
-            done += 1
-            continue
-        failed = (st is not None and st.state == ContainerState.EXITED
-                  and restart_policy(pod) == "Never")
-        return done, False, failed
-    return done, True, False
-
-
 # container id -> (probe: "liveness" | "startup", the probe's terminationGracePeriodSeconds)
 ProbeFailures = Mapping[str, tuple[str, int | None]]
 
 
 def compute_pod_actions(pod: JSON, state: PodRuntimeState,
-                        probe_failures: ProbeFailures | None = None) -> PodActions:
+                        probe_failures: ProbeFailures | None = None,
+                        started: Mapping[str, bool] | None = None) -> PodActions:
+    """The next step for ``pod``. ``probe_failures``: running containers a liveness or
+    startup probe failed; ``started``: container id -> whether its startup probe
+    succeeded (absent: started), read for native sidecars."""
     policy = restart_policy(pod)
     inits = init_containers(pod)
     apps = app_containers(pod)
     sandbox = state.latest_sandbox()
+    failures = probe_failures or {}
 
     if sandbox is None or sandbox.state != SandboxState.READY:
         actions = PodActions(kill_pod=sandbox is not None, create_sandbox=True,
@@ -138,7 +142,7 @@ def compute_pod_actions(pod: JSON, state: PodRuntimeState,
             if policy == "OnFailure" and ran and all(succeeded(s) for s in ran):
                 return PodActions(kill_pod=True)
         if inits:
-            actions.init_to_start = inits[0]["name"]
+            actions.init_containers_to_start = [inits[0]["name"]]
         else:
             actions.containers_to_start = [
                 c["name"] for c in apps
@@ -147,21 +151,11 @@ def compute_pod_actions(pod: JSON, state: PodRuntimeState,
         return actions
 
     actions = PodActions(sandbox_id=sandbox.id)
-    for c in inits:
-        st = state.latest(c["name"], "init")
-        if st is None:
-            actions.init_to_start = c["name"]
-            return actions
-        if st.state in (ContainerState.RUNNING, ContainerState.CREATED,
-                        ContainerState.UNKNOWN):
-            return actions  # wait for it
-        if st.exit_code == 0:
-            continue
-        if policy == "Never":
-            actions.init_failed = True
-            actions.kill_pod = True
-            return actions
-        actions.init_to_start = c["name"]
+    # ephemeral containers start even before the pod is initialized, and never again
+    actions.ephemeral_to_start = [str(c["name"]) for c in ephemeral_containers(pod)
+                                  if state.latest(str(c["name"]), "ephemeral") is None]
+    initialized = _init_container_actions(pod, state, actions, failures, started or {})
+    if actions.kill_pod or not initialized:
         return actions
 
     keep = 0
@@ -176,8 +170,8 @@ def compute_pod_actions(pod: JSON, state: PodRuntimeState,
                 actions.containers_to_kill[st.id] = (
                     f"Container {name} definition changed, will be restarted")
                 actions.containers_to_start.append(name)
-            elif st.id in (probe_failures or {}):
-                probe, grace = (probe_failures or {})[st.id]
+            elif st.id in failures:
+                probe, grace = failures[st.id]
                 why = f"Container {name} failed {probe} probe"
                 if policy != "Never":
                     why += ", will be restarted"
@@ -196,4 +190,85 @@ def compute_pod_actions(pod: JSON, state: PodRuntimeState,
             actions.containers_to_start.append(name)
     if keep == 0 and not actions.containers_to_start:
         actions.kill_pod = True
+        actions.init_containers_to_start = []  # sidecars do not keep the pod alive
+        actions.ephemeral_to_start = []
     return actions
+
+
+def _init_container_actions(pod: JSON, state: PodRuntimeState, actions: PodActions,
+                            failures: ProbeFailures, started: Mapping[str, bool]) -> bool:
+    """Fill the init-container part of ``actions``; return whether the pod is
+    initialized (every regular init container succeeded, every sidecar started).
+
+    Walks the init containers from the last one back, as the Go kubelet does: the last
+    one with a status tells how far initialization got; what comes before it only
+    matters for sidecars, which are kept running."""
+    inits = init_containers(pod)
+    if not inits:
+        return True
+    initialized = any(
+        st is not None and st.state in (ContainerState.CREATED, ContainerState.RUNNING)
+        for st in (state.latest(c["name"]) for c in app_containers(pod)))
+    before = initialized  # whether the init container before this one is done
+    never = restart_policy(pod) == "Never"
+    to_start: list[str] = []
+
+    def restart(st: ContainerStatus, name: str, why: str, grace: int | None = None) -> None:
+        actions.containers_to_kill[st.id] = why
+        if grace is not None:
+            actions.kill_grace[st.id] = grace
+        to_start.append(name)
+
+    for i in range(len(inits) - 1, -1, -1):
+        c = inits[i]
+        name = str(c["name"])
+        side = is_sidecar(c)
+        last = i == len(inits) - 1
+        st = state.latest(name, "init")
+        if st is None:
+            if before and side:
+                to_start.append(name)
+            continue
+        if before and not side:
+            continue
+        if st.state == ContainerState.RUNNING:
+            if side:
+                failure = failures.get(st.id)
+                if failure is not None and failure[0] == "startup":
+                    restart(st, name, f"Init container {name} failed startup probe", failure[1])
+                elif started.get(st.id, True):
+                    if last:
+                        initialized = True
+                    elif not before:
+                        to_start.append(str(inits[i + 1]["name"]))
+                    if st.annotations.get(L.CONTAINER_HASH,
+                                          container_hash(c)) != container_hash(c):
+                        restart(st, name, f"Init container {name} definition changed")
+                    elif failure is not None:
+                        restart(st, name, f"Init container {name} failed liveness probe",
+                                failure[1])
+        elif st.state == ContainerState.EXITED:
+            if side:
+                to_start.append(name)
+            elif st.exit_code != 0:
+                if never:
+                    actions.kill_pod = actions.init_failed = True
+                    actions.init_containers_to_start = actions.ephemeral_to_start = []
+                    return False
+                to_start.append(name)
+            elif last:
+                initialized = True
+            else:
+                to_start.append(str(inits[i + 1]["name"]))
+        else:  # created but not started, or unknown: replace it
+            if not side and never and st.state == ContainerState.UNKNOWN:
+                actions.kill_pod = actions.init_failed = True
+                actions.init_containers_to_start = actions.ephemeral_to_start = []
+                return False
+            restart(st, name, f"Init container {name} is in an unknown state")
+        before = True
+    if not before:
+        to_start.append(str(inits[0]["name"]))
+    to_start.reverse()
+    actions.init_containers_to_start = to_start
+    return initialized

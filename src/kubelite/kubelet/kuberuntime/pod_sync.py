@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,10 +30,13 @@ from kubelite.kubelet.kuberuntime.runtime_config import container_config, sandbo
 from kubelite.kubelet.podspec import (
     JSON,
     app_containers,
+    containers_of,
+    ephemeral_containers,
     find,
     grace_period,
     init_containers,
     meta,
+    sidecars,
 )
 from kubelite.kubelet.volumes import VolumeError, VolumeManager
 from kubelite.runtime.protocol import (
@@ -61,8 +64,12 @@ class SyncResult:
                                                                         seconds)
 
 
+_SPEC_LIST = {"init": "initContainers", "app": "containers",
+              "ephemeral": "ephemeralContainers"}
+
+
 def field_path(kind: str, name: str) -> str:
-    return f"spec.{'initContainers' if kind == 'init' else 'containers'}{{{name}}}"
+    return f"spec.{_SPEC_LIST.get(kind, 'containers')}{{{name}}}"
 
 
 class PodSyncer:
@@ -93,9 +100,10 @@ class PodSyncer:
     # -- sync ----------------------------------------------------------------------------
 
     async def sync(self, pod: JSON, state: PodRuntimeState,
-                   probe_failures: ProbeFailures | None = None) -> SyncResult:
+                   probe_failures: ProbeFailures | None = None,
+                   started: Mapping[str, bool] | None = None) -> SyncResult:
         result = SyncResult()
-        actions = compute_pod_actions(pod, state, probe_failures)
+        actions = compute_pod_actions(pod, state, probe_failures, started)
         if actions.kill_pod:
             if actions.create_sandbox and state.sandboxes:
                 self.events(pod, "Normal", "SandboxChanged",
@@ -135,13 +143,14 @@ class PodSyncer:
                                            cluster_domain=self.config.cluster_domain,
                                    host_dns=self.host_dns.get())
         pod_ip = ""
-        if actions.init_to_start or actions.containers_to_start:
+        if (actions.init_containers_to_start or actions.containers_to_start
+                or actions.ephemeral_to_start):
             try:
                 pod_ip = (await self.runtime.pod_sandbox_status(sandbox_id)).ip
             except RuntimeServiceError:
                 pod_ip = ""
-        if actions.init_to_start:
-            c = find(init_containers(pod), actions.init_to_start)
+        for name in actions.init_containers_to_start:
+            c = find(init_containers(pod), name)
             assert c is not None
             await self._start(pod, c, "init", sandbox_id, sb_config, state, volume_paths,
                               pod_ip, result)
@@ -150,11 +159,25 @@ class PodSyncer:
             assert c is not None
             await self._start(pod, c, "app", sandbox_id, sb_config, state, volume_paths,
                               pod_ip, result)
+        for name in actions.ephemeral_to_start:
+            c = find(ephemeral_containers(pod), name)
+            assert c is not None
+            target = str(c.get("targetContainerName") or "")
+            now = await self.inspect(str(meta(pod).get("uid"))) if target else state
+            running = [s for s in now.containers if s.name == target
+                       and s.state == ContainerState.RUNNING and s.sandbox_id == sandbox_id]
+            if target and not running:
+                result.retry(1.0)  # its target is not running (yet)
+                continue
+            await self._start(pod, c, "ephemeral", sandbox_id, sb_config, state,
+                              volume_paths, pod_ip, result,
+                              pid_namespace_of=running[0].id if running else "")
         return result
 
     async def _start(self, pod: JSON, c: JSON, kind: str, sandbox_id: str,
                      sb_config: PodSandboxConfig, state: PodRuntimeState,
-                     volume_paths: dict[str, str], pod_ip: str, result: SyncResult) -> None:
+                     volume_paths: dict[str, str], pod_ip: str, result: SyncResult,
+                     pid_namespace_of: str = "") -> None:
         m = meta(pod)
         name = str(c["name"])
         fp = field_path(kind, name)
@@ -207,7 +230,7 @@ class PodSyncer:
         args = [expand(str(x), envmap) for x in c.get("args") or []]
         term_log = await asyncio.to_thread(self._termination_file, pod, name, kind, attempt)
         cfg = container_config(pod, c, kind, attempt, image, env, command, args, volume_paths,
-                               term_log)
+                               term_log, pid_namespace_of)
         step = "CreateContainerError"
         try:
             cid = await self.runtime.create_container(sandbox_id, cfg, sb_config)
@@ -290,8 +313,7 @@ class PodSyncer:
         if pod is not None:
             self.events(pod, "Normal", "Killing", message or f"Stopping container {c.name}",
                         field_path(kind, c.name))
-            spec_c = find(init_containers(pod) if kind == "init" else app_containers(pod),
-                          c.name)
+            spec_c = find(containers_of(pod, kind), c.name)
             hook = ((spec_c or {}).get("lifecycle") or {}).get("preStop")
             if hook and c.state == ContainerState.RUNNING and grace > 0:
                 ip = ""
@@ -313,10 +335,22 @@ class PodSyncer:
 
     async def kill_pod(self, pod: JSON | None, state: PodRuntimeState, grace: float) -> None:
         """Stop every container (preStop, stop signal, SIGKILL after grace), then the
-        sandboxes. Containers and logs stay until :meth:`remove_pod`."""
+        sandboxes. Containers and logs stay until :meth:`remove_pod`.
+
+        Native sidecars stop last, one after the other in reverse order, each once the
+        containers after it are gone; the grace period is shared by all steps."""
         running = [c for c in state.containers
                    if c.state in (ContainerState.RUNNING, ContainerState.CREATED)]
-        await asyncio.gather(*(self._stop_container(pod, c, grace) for c in running))
+        order = {str(c["name"]): i for i, c in enumerate(sidecars(pod or {}))}
+        side = sorted((c for c in running if c.labels.get(L.CONTAINER_TYPE) == "init"
+                       and c.name in order), key=lambda c: -order[c.name])
+        first = [c for c in running if c not in side]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        await asyncio.gather(*(self._stop_container(pod, c, grace) for c in first))
+        for c in side:
+            left = max(0.0, deadline - loop.time()) if grace > 0 else 0.0
+            await self._stop_container(pod, c, left)
         for sb in state.sandboxes:
             if sb.state == SandboxState.READY:
                 try:

@@ -67,6 +67,8 @@ def sandbox_config(pod: JSON, attempt: int, logs_root: str, *, cluster_dns: Sequ
         host_entries=hosts, port_mappings=tuple(ports),
         labels=pod_labels(pod), annotations={L.GRACE_PERIOD: str(grace_period(pod))},
         host_network=bool(s.get("hostNetwork")), sysctls=sysctls,
+        host_pid=bool(s.get("hostPID")), host_ipc=bool(s.get("hostIPC")),
+        share_process_namespace=bool(s.get("shareProcessNamespace")),
     )
 
 
@@ -126,7 +128,7 @@ def mounts(container: JSON, volume_paths: Mapping[str, str],
 def container_config(pod: JSON, container: JSON, kind: str, attempt: int, image: ImageSpec,
                      env: Sequence[tuple[str, str]], command: Sequence[str],
                      args: Sequence[str], volume_paths: Mapping[str, str],
-                     termination_log: str = "") -> ContainerConfig:
+                     termination_log: str = "", pid_namespace_of: str = "") -> ContainerConfig:
     name = str(container["name"])
     labels = {**pod_labels(pod), L.CONTAINER_NAME: name, L.CONTAINER_TYPE: kind}
     annotations = {
@@ -144,5 +146,5 @@ def container_config(pod: JSON, container: JSON, kind: str, attempt: int, image:
         log_path=f"{name}/{attempt}.log", labels=labels, annotations=annotations,
         stdin=bool(container.get("stdin")), stdin_once=bool(container.get("stdinOnce")),
         tty=bool(container.get("tty")), resources=resources(container),
-        security=security(pod, container),
+        security=security(pod, container), pid_namespace_of=pid_namespace_of,
     )

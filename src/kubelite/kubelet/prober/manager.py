@@ -24,7 +24,13 @@ from dataclasses import dataclass, field
 from kubelite.aio import tasks as aiotasks
 from kubelite.aio.clock import REAL, Clock, wait_event
 from kubelite.kubelet.kuberuntime.actions import PodRuntimeState
-from kubelite.kubelet.podspec import JSON, app_containers, meta, restart_policy
+from kubelite.kubelet.podspec import (
+    JSON,
+    is_sidecar,
+    long_running,
+    meta,
+    restart_policy,
+)
 from kubelite.kubelet.prober.handlers import Outcome, Target, run_handler
 from kubelite.kubelet.prober.spec import ProbeSpec, ProbeType, container_probes
 from kubelite.kubelet.prober.state import ContainerView, ProbeState, Result
@@ -104,7 +110,8 @@ class _Worker:
                                  started_at=c.started_at,
                                  started=m.startup_done(self.uid, self.name, c.id))
         decision = self.state.prepare(view, now=m.clock(),
-                                      restart_never=restart_policy(pod) == "Never",
+                                      restart_never=(restart_policy(pod) == "Never"
+                                                     and not is_sidecar(self.container)),
                                       deleting=bool(meta(pod).get("deletionTimestamp")))
         m.publish(self)
         if decision.stop:
@@ -164,7 +171,7 @@ class ProbeManager:
         uid = str(meta(pod).get("uid"))
         entry = self.pods.get(uid)
         if entry is None:
-            specs = [(c, s) for c in app_containers(pod) for s in container_probes(c)]
+            specs = [(c, s) for c, _ in long_running(pod) for s in container_probes(c)]
             if not specs:
                 return
             entry = _Pod(pod)
@@ -177,8 +184,8 @@ class ProbeManager:
         sb = state.latest_sandbox()
         if sb is not None:
             entry.pod_ip = host_ip if sb.host_network else (sb.ip or entry.pod_ip)
-        for c in app_containers(pod):
-            latest = state.latest(str(c["name"]))
+        for c, kind in long_running(pod):
+            latest = state.latest(str(c["name"]), kind)
             if latest is not None:
                 old = entry.containers.get(latest.name)
                 entry.containers[latest.name] = latest

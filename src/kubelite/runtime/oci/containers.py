@@ -64,6 +64,18 @@ class ContainerOps(RuntimeBase):
         missing = [layer for layer in layers if not _is_dir(layer)]
         if missing:
             raise CreateContainerError(f"image layer {missing[0]} does not exist")
+        pidns = ""
+        if srec.pid_holder and not config.pid_namespace_of:
+            if not _pid_alive(srec.pid_holder):
+                raise CreateContainerError("the pod's shared PID namespace is gone")
+            pidns = f"/proc/{srec.pid_holder}/ns/pid"
+        if config.pid_namespace_of:
+            target = self._crec(config.pid_namespace_of)
+            if target.sandbox_id != sandbox_id or not _pid_alive(target.pid):
+                raise CreateContainerError(
+                    f"container {config.pid_namespace_of[:12]} to share a PID namespace "
+                    "with is not running")
+            pidns = f"/proc/{target.pid}/ns/pid"
         cid = secrets.token_hex(32)
         cdir = self._cdir(cid)
         bundle, rootfs = os.path.join(cdir, "bundle"), os.path.join(cdir, "rootfs")
@@ -88,6 +100,7 @@ class ContainerOps(RuntimeBase):
                 config, rootfs=rootfs,
                 sandbox=SandboxPaths(
                     netns=srec.netns_path, ipcns=srec.ipcns_path, utsns=srec.utsns_path,
+                    pidns=pidns, host_pid=srec.host_pid, host_ipc=srec.host_ipc,
                     hostname=srec.hostname,
                     resolv_conf=os.path.join(self._sdir(sandbox_id), "resolv.conf"),
                     hosts=os.path.join(self._sdir(sandbox_id), "hosts"),

@@ -80,6 +80,9 @@ async def killall(root_dir: str, network: PodNetwork | None = None) -> int:
                         os.kill(pid, signal.SIGKILL)
             cgroups.remove(rec.cgroup_path)
     for srec in srecs:
+        if srec.pid_holder and _pid_alive(srec.pid_holder):
+            with contextlib.suppress(OSError):
+                os.kill(srec.pid_holder, signal.SIGKILL)
         with contextlib.suppress(Exception):
             await rt._teardown_network(srec)
         _remove_ns_file(srec.netns_path)

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from kubelite.runtime.oci import cgroups, linux
 from kubelite.runtime.oci.base import _matches, _now, _parse_time, _run
 from kubelite.runtime.oci.containers import ContainerOps
+from kubelite.runtime.oci.pidns import kill_pid_holder, start_pid_holder
 from kubelite.runtime.oci.state import SandboxRecord, load
 from kubelite.runtime.protocol import (
     ContainerState,
@@ -46,7 +47,8 @@ class SandboxOps(ContainerOps):
             id=sid, name=config.name, namespace=config.namespace, uid=config.uid,
             attempt=config.attempt, created_at=_now(), state=SandboxState.READY.value,
             hostname=hostname, log_directory=config.log_directory, cgroup_parent=parent,
-            host_network=config.host_network,
+            host_network=config.host_network, host_pid=config.host_pid,
+            host_ipc=config.host_ipc,
             port_mappings=[
                 {"hostPort": p.host_port, "containerPort": p.container_port,
                  "protocol": p.protocol.lower(), "hostIP": p.host_ip}
@@ -81,6 +83,8 @@ class SandboxOps(ContainerOps):
             raise RuntimeServiceError(f"creating pod namespaces: {err.decode().strip()}")
         rec.ipcns_path = ipc
         rec.utsns_path = "" if rec.host_network else uts
+        if config.share_process_namespace and not config.host_pid:
+            rec.pid_holder = await start_pid_holder()
         # One /dev/shm per pod.
         shm = os.path.join(sdir, "shm")
         os.makedirs(shm, exist_ok=True)
@@ -162,6 +166,7 @@ class SandboxOps(ContainerOps):
         async with self._lock(sandbox_id):
             rec = self._srec(sandbox_id)
             await self._teardown_network(rec)
+            kill_pid_holder(rec.pid_holder)
             rec.state = SandboxState.NOTREADY.value
             self._save_s(rec)
 
@@ -190,6 +195,7 @@ class SandboxOps(ContainerOps):
             await self.remove_container(c.id)
         async with self._lock(sandbox_id):
             await self._teardown_network(rec)
+            kill_pid_holder(rec.pid_holder)
             sdir = self._sdir(sandbox_id)
             for point in linux.mount_points_under(sdir):
                 linux.umount(point)

@@ -110,6 +110,9 @@ class SandboxPaths:
     netns: str = ""  # "" = host network
     ipcns: str = ""
     utsns: str = ""
+    pidns: str = ""  # "" = a PID namespace of its own
+    host_pid: bool = False  # the node's PID namespace (no namespace of its own)
+    host_ipc: bool = False  # the node's IPC namespace
     hostname: str = ""
     resolv_conf: str = ""
     hosts: str = ""
@@ -213,9 +216,14 @@ def build_spec(
     for m in config.mounts:
         mounts.append(_user_mount(m))
 
-    namespaces: list[dict[str, str]] = [{"type": "pid"}, {"type": "mount"}]
+    namespaces: list[dict[str, str]] = [{"type": "mount"}]
+    if not sandbox.host_pid:
+        namespaces.insert(0, {"type": "pid", "path": sandbox.pidns} if sandbox.pidns
+                          else {"type": "pid"})
     for typ, path in (("network", sandbox.netns), ("ipc", sandbox.ipcns),
                       ("uts", sandbox.utsns)):
+        if typ == "ipc" and sandbox.host_ipc:
+            continue
         if path:
             namespaces.append({"type": typ, "path": path})
         elif typ == "ipc":

@@ -39,6 +39,9 @@ class SandboxRecord:
     log_directory: str
     cgroup_parent: str
     host_network: bool = False
+    host_pid: bool = False
+    host_ipc: bool = False
+    pid_holder: int = 0  # pid 1 of the pod's shared PID namespace (0: none)
     netns_path: str = ""
     ipcns_path: str = ""
     utsns_path: str = ""
